@@ -1,0 +1,110 @@
+#ifndef SCENARIO_DETAIL_ASYNC_FRONT_HPP
+#define SCENARIO_DETAIL_ASYNC_FRONT_HPP
+
+#include <scenario/error.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associator.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+
+#include <exception>
+#include <tuple>
+#include <utility>
+
+// Every public call is written once, as a coroutine `op(diagnostics&, error_code&)` that
+// returns awaitable<T> and reports failure through its arguments. These two fronts turn it
+// into what callers use: an awaitable that throws `scenario::error`, or an Asio async
+// operation with the signature void(error_code, T) for any completion token.
+
+namespace scenario::detail {
+
+namespace asio = boost::asio;
+
+template <class T, class Op>
+asio::awaitable<T> run_or_throw(Op op)
+{
+    diagnostics diag;
+    error_code ec;
+    T value = co_await op(diag, ec);
+    if (ec)
+        throw error(ec, std::move(diag));
+    co_return value;
+}
+
+// Delivers a co_spawned result to a handler as (error_code, T), keeping the handler's
+// executor, allocator and cancellation slot visible to Asio.
+template <class Handler, class T>
+class completion_adapter
+{
+public:
+    explicit completion_adapter(Handler handler)
+        : handler_(std::move(handler))
+    {
+    }
+
+    void operator()(std::exception_ptr failure, std::tuple<error_code, T> result)
+    {
+        // Only what is not an error_code (bad_alloc, a user exception) escapes the coroutine;
+        // Asio's rule for those is to leave through the executor's run().
+        if (failure)
+            std::rethrow_exception(failure);
+        std::move(handler_)(std::get<0>(result), std::move(std::get<1>(result)));
+    }
+
+    Handler handler_;
+};
+
+template <class T, class Op, class CompletionToken>
+auto run_with_token(
+    asio::any_io_executor executor, Op op, diagnostics* diag_out, CompletionToken&& token)
+{
+    auto initiation = [executor](auto handler, Op op, diagnostics* diag_out) {
+        auto body = [op = std::move(op), diag_out]() mutable
+            -> asio::awaitable<std::tuple<error_code, T>> {
+            diagnostics diag;
+            error_code ec;
+            T value{};
+            try
+            {
+                value = co_await op(diag, ec);
+            }
+            catch (boost::system::system_error const& e)
+            {
+                ec = e.code();
+            }
+            if (diag_out != nullptr)
+                *diag_out = std::move(diag);
+            co_return std::tuple<error_code, T>{ec, std::move(value)};
+        };
+        using handler_type = decltype(handler);
+        asio::co_spawn(
+            executor, std::move(body),
+            completion_adapter<handler_type, T>(std::move(handler)));
+    };
+    return asio::async_initiate<CompletionToken, void(error_code, T)>(
+        std::move(initiation), token, std::move(op), diag_out);
+}
+
+} // namespace scenario::detail
+
+template <template <class, class> class Associator, class Handler, class T, class Default>
+struct boost::asio::associator<
+    Associator, scenario::detail::completion_adapter<Handler, T>, Default>
+    : Associator<Handler, Default>
+{
+    static typename Associator<Handler, Default>::type get(
+        scenario::detail::completion_adapter<Handler, T> const& h) noexcept
+    {
+        return Associator<Handler, Default>::get(h.handler_);
+    }
+
+    static auto get(
+        scenario::detail::completion_adapter<Handler, T> const& h, Default const& d) noexcept
+    {
+        return Associator<Handler, Default>::get(h.handler_, d);
+    }
+};
+
+#endif // SCENARIO_DETAIL_ASYNC_FRONT_HPP

@@ -1,0 +1,155 @@
+#ifndef SCENARIO_DETAIL_MODEL_CALLS_HPP
+#define SCENARIO_DETAIL_MODEL_CALLS_HPP
+
+#include <scenario/detail/client_state.hpp>
+#include <scenario/detail/model_parse.hpp>
+#include <scenario/list_params.hpp>
+#include <scenario/model.hpp>
+
+#include <boost/json/serialize.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+// The models endpoints as coroutines that report failure through (diag, ec); the public
+// classes wrap each in an awaitable that throws and in a completion-token operation.
+
+namespace scenario::detail {
+
+enum class listing
+{
+    own,    // GET /models
+    public_ // GET /models/public
+};
+
+// Sends a request and parses its 2xx body as JSON; a body that is not JSON is an error that
+// keeps the body for inspection.
+inline asio::awaitable<boost::json::value> call_json(
+    std::shared_ptr<client_state> state, request_spec spec, diagnostics& diag, error_code& ec)
+{
+    auto response = co_await state->execute(spec, ec, diag);
+    if (ec)
+        co_return boost::json::value{};
+
+    boost::json::value body;
+    if (!parse_body(response.body, body, diag.message))
+    {
+        ec = client_errc::invalid_json;
+        diag.request_id = std::move(response.request_id);
+        diag.http_status = response.status;
+        diag.body = std::move(response.body);
+    }
+    co_return body;
+}
+
+inline void note_shape_error(error_code ec, diagnostics& diag)
+{
+    if (ec)
+        diag.message = "unexpected response: " + diag.message;
+}
+
+inline asio::awaitable<model_page> fetch_page(
+    std::shared_ptr<client_state> state, listing which, list_params params,
+    diagnostics& diag, error_code& ec)
+{
+    target_builder target(
+        state->where().base_path,
+        which == listing::public_ ? std::initializer_list<std::string_view>{"models", "public"}
+                                  : std::initializer_list<std::string_view>{"models"});
+    target.add_listing(params, state->options().project_id);
+
+    auto body = co_await call_json(
+        state, {.target = target.target(), .path = target.path()}, diag, ec);
+    model_page page;
+    if (!ec)
+        note_shape_error(ec = read_page(std::move(body), page, diag.message), diag);
+    co_return page;
+}
+
+inline bool check_model_id(std::string_view model_id, diagnostics& diag, error_code& ec)
+{
+    if (!model_id.empty())
+        return true;
+    ec = client_errc::invalid_argument;
+    diag.message = "the model id is empty; pass the id of a model, such as model_abc";
+    return false;
+}
+
+// The project query of a single-model call: the client's default project, if any.
+inline target_builder model_target(
+    client_state const& state, std::string_view model_id, std::string_view leaf = {})
+{
+    auto target = leaf.empty()
+                      ? target_builder(state.where().base_path, {"models", model_id})
+                      : target_builder(state.where().base_path, {"models", model_id, leaf});
+    target.add("projectId", state.options().project_id);
+    return target;
+}
+
+inline asio::awaitable<model> fetch_model(
+    std::shared_ptr<client_state> state, std::string model_id, diagnostics& diag,
+    error_code& ec)
+{
+    model result;
+    if (!check_model_id(model_id, diag, ec))
+        co_return result;
+    auto target = model_target(*state, model_id);
+    auto body = co_await call_json(
+        state, {.target = target.target(), .path = target.path()}, diag, ec);
+    if (!ec)
+        note_shape_error(ec = read_single_model(std::move(body), result, diag.message), diag);
+    co_return result;
+}
+
+// GET the description, or PUT a new one (`replacement` null deletes it).
+inline asio::awaitable<model_description> exchange_description(
+    std::shared_ptr<client_state> state, std::string model_id,
+    std::optional<boost::json::value> replacement, diagnostics& diag, error_code& ec)
+{
+    model_description result;
+    if (!check_model_id(model_id, diag, ec))
+        co_return result;
+    auto target = model_target(*state, model_id, "description");
+    request_spec spec{.target = target.target(), .path = target.path()};
+    if (replacement)
+    {
+        spec.method = http::verb::put;
+        spec.body = boost::json::serialize(boost::json::object{{"description", *replacement}});
+    }
+    auto body = co_await call_json(state, std::move(spec), diag, ec);
+    if (!ec)
+        note_shape_error(ec = read_description(std::move(body), result, diag.message), diag);
+    co_return result;
+}
+
+// Each public call as an operation `op(diag, ec)` for the fronts of async_front.hpp; the
+// operation owns copies of its arguments.
+inline auto list_call(
+    std::shared_ptr<client_state> const& state, listing which, list_params params)
+{
+    return [state, which, params = std::move(params)](diagnostics& diag, error_code& ec) {
+        return fetch_page(state, which, params, diag, ec);
+    };
+}
+
+inline auto get_call(std::shared_ptr<client_state> const& state, std::string model_id)
+{
+    return [state, id = std::move(model_id)](diagnostics& diag, error_code& ec) {
+        return fetch_model(state, id, diag, ec);
+    };
+}
+
+inline auto description_call(
+    std::shared_ptr<client_state> const& state, std::string model_id,
+    std::optional<boost::json::value> change)
+{
+    return [state, id = std::move(model_id), change = std::move(change)](
+               diagnostics& diag, error_code& ec) {
+        return exchange_description(state, id, change, diag, ec);
+    };
+}
+
+} // namespace scenario::detail
+
+#endif // SCENARIO_DETAIL_MODEL_CALLS_HPP

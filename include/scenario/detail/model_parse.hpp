@@ -1,0 +1,369 @@
+#ifndef SCENARIO_DETAIL_MODEL_PARSE_HPP
+#define SCENARIO_DETAIL_MODEL_PARSE_HPP
+
+#include <scenario/error.hpp>
+#include <scenario/model.hpp>
+
+#include <boost/json/parse.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace scenario::detail {
+
+// Reads JSON fields into typed members. The first mismatch is kept with the field's name, so
+// the error says which field of which object was wrong; later reads are then skipped.
+class field_reader
+{
+public:
+    field_reader(boost::json::object const& object, std::string context)
+        : object_(object)
+        , context_(std::move(context))
+    {
+    }
+
+    bool failed() const noexcept
+    {
+        return !problem_.empty();
+    }
+
+    std::string const& problem() const noexcept
+    {
+        return problem_;
+    }
+
+    // Absent and null leave `out` as it is; a present value of another type is an error.
+    template <class T>
+    void read(std::string_view key, T& out)
+    {
+        auto const* value = find(key);
+        if (value != nullptr && !assign(*value, out))
+            fail(key, expected_name(out));
+    }
+
+    template <class T>
+    void read(std::string_view key, std::optional<T>& out)
+    {
+        auto const* value = find(key);
+        if (value == nullptr)
+            return;
+        T converted{};
+        if (!assign(*value, converted))
+            return fail(key, expected_name(converted));
+        out = std::move(converted);
+    }
+
+    void require(std::string_view key, std::string& out)
+    {
+        if (find(key) == nullptr && !failed())
+            return fail(key, "a string, and it is missing");
+        read(key, out);
+    }
+
+private:
+    boost::json::value const* find(std::string_view key) const
+    {
+        if (failed())
+            return nullptr;
+        auto const* value = object_.if_contains(key);
+        return value == nullptr || value->is_null() ? nullptr : value;
+    }
+
+    void fail(std::string_view key, std::string_view expected)
+    {
+        problem_ = "field '" + std::string(key) + "' of " + context_ + " is not " +
+                   std::string(expected);
+    }
+
+    static bool assign(boost::json::value const& v, std::string& out)
+    {
+        if (!v.is_string())
+            return false;
+        out.assign(v.get_string().data(), v.get_string().size());
+        return true;
+    }
+
+    static bool assign(boost::json::value const& v, bool& out)
+    {
+        if (!v.is_bool())
+            return false;
+        out = v.get_bool();
+        return true;
+    }
+
+    static bool assign(boost::json::value const& v, std::int64_t& out)
+    {
+        if (v.is_int64())
+            out = v.get_int64();
+        else if (v.is_uint64() && v.get_uint64() <= std::uint64_t(INT64_MAX))
+            out = static_cast<std::int64_t>(v.get_uint64());
+        else if (v.is_double() && v.get_double() == double(std::int64_t(v.get_double())))
+            out = static_cast<std::int64_t>(v.get_double());
+        else
+            return false;
+        return true;
+    }
+
+    static bool assign(boost::json::value const& v, double& out)
+    {
+        if (!v.is_number())
+            return false;
+        out = v.to_number<double>();
+        return true;
+    }
+
+    static bool assign(boost::json::value const& v, std::vector<std::string>& out)
+    {
+        if (!v.is_array())
+            return false;
+        out.clear();
+        out.reserve(v.get_array().size());
+        for (auto const& item : v.get_array())
+        {
+            if (!item.is_string())
+                return false;
+            out.emplace_back(item.get_string());
+        }
+        return true;
+    }
+
+    static bool assign(boost::json::value const& v, boost::json::array& out)
+    {
+        if (!v.is_array())
+            return false;
+        out = v.get_array();
+        return true;
+    }
+
+    static bool assign(boost::json::value const& v, boost::json::object& out)
+    {
+        if (!v.is_object())
+            return false;
+        out = v.get_object();
+        return true;
+    }
+
+    static bool assign(boost::json::value const& v, boost::json::value& out)
+    {
+        out = v;
+        return true;
+    }
+
+    static bool assign(boost::json::value const& v, model_thumbnail& out)
+    {
+        if (!v.is_object())
+            return false;
+        field_reader fields(v.get_object(), "thumbnail");
+        fields.read("assetId", out.asset_id);
+        fields.read("url", out.url);
+        return !fields.failed();
+    }
+
+    static bool assign(boost::json::value const& v, std::vector<model_concept>& out)
+    {
+        if (!v.is_array())
+            return false;
+        out.clear();
+        for (auto const& item : v.get_array())
+        {
+            if (!item.is_object())
+                return false;
+            field_reader fields(item.get_object(), "concept");
+            model_concept& c = out.emplace_back();
+            fields.read("modelId", c.model_id);
+            fields.read("scale", c.scale);
+            fields.read("modelEpoch", c.model_epoch);
+            if (fields.failed())
+                return false;
+        }
+        return true;
+    }
+
+    static char const* expected_name(std::string const&) { return "a string"; }
+    static char const* expected_name(bool) { return "a boolean"; }
+    static char const* expected_name(std::int64_t) { return "an integer"; }
+    static char const* expected_name(double) { return "a number"; }
+    static char const* expected_name(std::vector<std::string> const&)
+    {
+        return "an array of strings";
+    }
+    static char const* expected_name(boost::json::array const&) { return "an array"; }
+    static char const* expected_name(boost::json::object const&) { return "an object"; }
+    static char const* expected_name(boost::json::value const&) { return "JSON"; }
+    static char const* expected_name(model_thumbnail const&)
+    {
+        return "an object of strings assetId and url";
+    }
+    static char const* expected_name(std::vector<model_concept> const&)
+    {
+        return "an array of {modelId, scale, modelEpoch}";
+    }
+
+    boost::json::object const& object_;
+    std::string context_;
+    std::string problem_;
+};
+
+// Fills `out` from one model object; on a mismatch returns false with `problem` naming it.
+inline bool read_model(boost::json::object object, model& out, std::string& problem)
+{
+    std::string context = "a model";
+    if (auto const* id = object.if_contains("id"); id != nullptr && id->is_string())
+        context = "model '" + std::string(id->get_string().subview(0, 100)) + "'";
+
+    field_reader f(object, std::move(context));
+    f.require("id", out.id);
+    f.read("capabilities", out.capabilities);
+    f.read("collectionIds", out.collection_ids);
+    f.read("createdAt", out.created_at);
+    f.read("custom", out.custom);
+    f.read("exampleAssetIds", out.example_asset_ids);
+    f.read("privacy", out.privacy);
+    f.read("source", out.source);
+    f.read("status", out.status);
+    f.read("tags", out.tags);
+    f.read("trainingImagesNumber", out.training_images_number);
+    f.read("type", out.type);
+    f.read("updatedAt", out.updated_at);
+
+    f.read("name", out.name);
+    f.read("shortDescription", out.short_description);
+    f.read("authorId", out.author_id);
+    f.read("ownerId", out.owner_id);
+    f.read("userId", out.user_id);
+    f.read("accessRestrictions", out.access_restrictions);
+    f.read("thumbnail", out.thumbnail);
+    f.read("concepts", out.concepts);
+    f.read("compliantModelIds", out.compliant_model_ids);
+    f.read("parentModelId", out.parent_model_id);
+    f.read("softDeletionOn", out.soft_deletion_on);
+    f.read("trainingImages", out.training_images);
+    f.read("trainingImagePairs", out.training_image_pairs);
+    f.read("trainingProgress", out.training_progress);
+    f.read("parameters", out.parameters);
+    f.read("complianceMetadata", out.compliance_metadata);
+    f.read("epoch", out.epoch);
+    f.read("epochs", out.epochs);
+    f.read("class", out.model_class);
+    f.read("trainingStats", out.training_stats);
+    f.read("performanceStats", out.performance_stats);
+    f.read("inputs", out.inputs);
+    f.read("uiConfig", out.ui_config);
+
+    if (f.failed())
+    {
+        problem = f.problem();
+        return false;
+    }
+    out.raw = std::move(object);
+    return true;
+}
+
+// Parses a response body as JSON; on failure says so with the parser's reason.
+inline bool parse_body(std::string_view body, boost::json::value& out, std::string& problem)
+{
+    boost::system::error_code ec;
+    out = boost::json::parse(body, ec);
+    if (!ec)
+        return true;
+    problem = "the response body is not valid JSON (" + ec.message() + ")";
+    return false;
+}
+
+// `{"models": [...], "nextPaginationToken": "..."}`. Absent, null and "" tokens all end.
+inline error_code read_page(boost::json::value body, model_page& out, std::string& problem)
+{
+    auto* envelope = body.if_object();
+    auto* models = envelope != nullptr ? envelope->if_contains("models") : nullptr;
+    if (models == nullptr || !models->is_array())
+    {
+        problem = "the listing response has no 'models' array";
+        return client_errc::unexpected_response;
+    }
+
+    out.next_pagination_token.reset();
+    if (auto const* token = envelope->if_contains("nextPaginationToken"))
+    {
+        if (token->is_string())
+        {
+            if (!token->get_string().empty())
+                out.next_pagination_token.emplace(token->get_string());
+        }
+        else if (!token->is_null())
+        {
+            problem = "field 'nextPaginationToken' of the listing response is not a string";
+            return client_errc::unexpected_response;
+        }
+    }
+
+    auto& rows = models->get_array();
+    out.models.clear();
+    out.models.reserve(rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i)
+    {
+        if (!rows[i].is_object())
+        {
+            problem = "entry " + std::to_string(i) + " of 'models' is not an object";
+            return client_errc::unexpected_response;
+        }
+        if (!read_model(std::move(rows[i].get_object()), out.models.emplace_back(), problem))
+            return client_errc::unexpected_response;
+    }
+    return {};
+}
+
+// `{"model": {...}}`.
+inline error_code read_single_model(boost::json::value body, model& out, std::string& problem)
+{
+    auto* envelope = body.if_object();
+    auto* object = envelope != nullptr ? envelope->if_contains("model") : nullptr;
+    if (object == nullptr || !object->is_object())
+    {
+        problem = "the response has no 'model' object";
+        return client_errc::unexpected_response;
+    }
+    if (!read_model(std::move(object->get_object()), out, problem))
+        return client_errc::unexpected_response;
+    return {};
+}
+
+// `{"description": {"value": ..., "assets": [...], "models": [...]}}`; null or absent is none.
+inline error_code read_description(
+    boost::json::value body, model_description& out, std::string& problem)
+{
+    auto* envelope = body.if_object();
+    if (envelope == nullptr)
+    {
+        problem = "the description response is not a JSON object";
+        return client_errc::unexpected_response;
+    }
+    out = {};
+    auto* description = envelope->if_contains("description");
+    if (description == nullptr || description->is_null())
+        return {};
+    if (description->is_string())
+    {
+        out.value = description->get_string();
+        return {};
+    }
+    if (!description->is_object())
+    {
+        problem = "field 'description' of the response is not an object";
+        return client_errc::unexpected_response;
+    }
+    field_reader f(description->get_object(), "the description");
+    f.read("value", out.value);
+    f.read("assets", out.assets);
+    f.read("models", out.models);
+    if (f.failed())
+    {
+        problem = f.problem();
+        return client_errc::unexpected_response;
+    }
+    out.raw = std::move(description->get_object());
+    return {};
+}
+
+} // namespace scenario::detail
+
+#endif // SCENARIO_DETAIL_MODEL_PARSE_HPP

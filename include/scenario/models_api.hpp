@@ -1,0 +1,183 @@
+#ifndef SCENARIO_MODELS_API_HPP
+#define SCENARIO_MODELS_API_HPP
+
+#include <scenario/detail/async_front.hpp>
+#include <scenario/detail/model_calls.hpp>
+#include <scenario/list_params.hpp>
+#include <scenario/model.hpp>
+#include <scenario/pagination.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace scenario {
+
+/// The models endpoints, from `client::models()`. A cheap handle: copies share the client.
+///
+/// Every call comes in three forms:
+/// - `co_await models.get(id)`: an awaitable that throws `scenario::error` (a
+///   `boost::system::system_error` whose message says what failed and what to do);
+/// - `models.get(id, token)`: an Asio operation for any completion token, completion
+///   signature `void(error_code, T)`;
+/// - `models.get(id, diag, token)`: the same, with what is known of a failure in `diag`.
+///
+/// Arguments are copied: nothing the caller passes must outlive the call. Completions run on
+/// the token's associated executor, by default the client's. Every operation supports
+/// terminal cancellation: a request cancelled in flight closes its connection instead of
+/// returning it to the pool; one cancelled while waiting for a connection leaves the queue.
+/// Not thread-safe: use the client from its executor's thread (an `io_context` run by one
+/// thread, or a strand).
+class models_api
+{
+public:
+    explicit models_api(std::shared_ptr<detail::client_state> state)
+        : state_(std::move(state))
+    {
+    }
+
+    /// One page of `GET /models`: by default the caller's own models.
+    boost::asio::awaitable<model_page> list(list_params params = {}) const
+    {
+        return detail::run_or_throw<model_page>(detail::list_call(state_, detail::listing::own, std::move(params)));
+    }
+
+    template <boost::asio::completion_token_for<void(error_code, model_page)> CompletionToken>
+    auto list(list_params params, CompletionToken&& token) const
+    {
+        return start<model_page>(
+            detail::list_call(state_, detail::listing::own, std::move(params)), nullptr, std::forward<CompletionToken>(token));
+    }
+
+    template <boost::asio::completion_token_for<void(error_code, model_page)> CompletionToken>
+    auto list(list_params params, diagnostics& diag, CompletionToken&& token) const
+    {
+        return start<model_page>(detail::list_call(state_, detail::listing::own, std::move(params)), &diag, std::forward<CompletionToken>(token));
+    }
+
+    /// One page of `GET /models/public`: the public catalogue.
+    boost::asio::awaitable<model_page> list_public(list_params params = {}) const
+    {
+        return detail::run_or_throw<model_page>(
+            detail::list_call(state_, detail::listing::public_, std::move(params)));
+    }
+
+    template <boost::asio::completion_token_for<void(error_code, model_page)> CompletionToken>
+    auto list_public(list_params params, CompletionToken&& token) const
+    {
+        return start<model_page>(
+            detail::list_call(state_, detail::listing::public_, std::move(params)), nullptr, std::forward<CompletionToken>(token));
+    }
+
+    template <boost::asio::completion_token_for<void(error_code, model_page)> CompletionToken>
+    auto list_public(list_params params, diagnostics& diag, CompletionToken&& token) const
+    {
+        return start<model_page>(
+            detail::list_call(state_, detail::listing::public_, std::move(params)), &diag, std::forward<CompletionToken>(token));
+    }
+
+    /// `GET /models/{model_id}`: one model, with `inputs` and `ui_config` for custom models.
+    /// The id is sent percent-encoded as one path segment.
+    boost::asio::awaitable<model> get(std::string model_id) const
+    {
+        return detail::run_or_throw<model>(detail::get_call(state_, std::move(model_id)));
+    }
+
+    template <boost::asio::completion_token_for<void(error_code, model)> CompletionToken>
+    auto get(std::string model_id, CompletionToken&& token) const
+    {
+        return start<model>(detail::get_call(state_, std::move(model_id)), nullptr, std::forward<CompletionToken>(token));
+    }
+
+    template <boost::asio::completion_token_for<void(error_code, model)> CompletionToken>
+    auto get(std::string model_id, diagnostics& diag, CompletionToken&& token) const
+    {
+        return start<model>(detail::get_call(state_, std::move(model_id)), &diag, std::forward<CompletionToken>(token));
+    }
+
+    /// `GET /models/{model_id}/description`; an empty `value` when there is none.
+    boost::asio::awaitable<model_description> get_description(std::string model_id) const
+    {
+        return detail::run_or_throw<model_description>(
+            detail::description_call(state_, std::move(model_id), std::nullopt));
+    }
+
+    template <boost::asio::completion_token_for<void(error_code, model_description)>
+                  CompletionToken>
+    auto get_description(std::string model_id, CompletionToken&& token) const
+    {
+        return start<model_description>(
+            detail::description_call(state_, std::move(model_id), std::nullopt), nullptr, std::forward<CompletionToken>(token));
+    }
+
+    /// `PUT /models/{model_id}/description`: replaces the markdown; answers like the GET.
+    boost::asio::awaitable<model_description> set_description(
+        std::string model_id, std::string markdown) const
+    {
+        return detail::run_or_throw<model_description>(
+            detail::description_call(state_, std::move(model_id), boost::json::value(markdown)));
+    }
+
+    template <boost::asio::completion_token_for<void(error_code, model_description)>
+                  CompletionToken>
+    auto set_description(std::string model_id, std::string markdown, CompletionToken&& token) const
+    {
+        return start<model_description>(
+            detail::description_call(state_, std::move(model_id), boost::json::value(markdown)), nullptr, std::forward<CompletionToken>(token));
+    }
+
+    /// `PUT /models/{model_id}/description` with `null`: deletes the description.
+    boost::asio::awaitable<model_description> delete_description(std::string model_id) const
+    {
+        return detail::run_or_throw<model_description>(
+            detail::description_call(state_, std::move(model_id), boost::json::value(nullptr)));
+    }
+
+    template <boost::asio::completion_token_for<void(error_code, model_description)>
+                  CompletionToken>
+    auto delete_description(std::string model_id, CompletionToken&& token) const
+    {
+        return start<model_description>(
+            detail::description_call(state_, std::move(model_id), boost::json::value(nullptr)), nullptr, std::forward<CompletionToken>(token));
+    }
+
+    /// Every page of `GET /models` with these filters, one at a time. See `page_stream`.
+    page_stream pages(list_params params = {}) const
+    {
+        return page_stream(state_, detail::listing::own, std::move(params));
+    }
+
+    /// Every page of `GET /models/public` with these filters, one at a time.
+    page_stream public_pages(list_params params = {}) const
+    {
+        return page_stream(state_, detail::listing::public_, std::move(params));
+    }
+
+    /// Every model of `GET /models` with these filters, one at a time. See `model_stream`.
+    model_stream all(list_params params = {}) const
+    {
+        return model_stream(pages(std::move(params)));
+    }
+
+    /// Every model of `GET /models/public` with these filters, one at a time.
+    model_stream all_public(list_params params = {}) const
+    {
+        return model_stream(public_pages(std::move(params)));
+    }
+
+private:
+    template <class T, class Op, class CompletionToken>
+    auto start(Op op, diagnostics* diag, CompletionToken&& token) const
+    {
+        return detail::run_with_token<T>(
+            state_->executor(), std::move(op), diag, std::forward<CompletionToken>(token));
+    }
+
+    std::shared_ptr<detail::client_state> state_;
+};
+
+} // namespace scenario
+
+#endif // SCENARIO_MODELS_API_HPP

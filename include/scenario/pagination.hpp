@@ -1,0 +1,200 @@
+#ifndef SCENARIO_PAGINATION_HPP
+#define SCENARIO_PAGINATION_HPP
+
+#include <scenario/detail/async_front.hpp>
+#include <scenario/detail/model_calls.hpp>
+#include <scenario/detail/pagination_state.hpp>
+#include <scenario/list_params.hpp>
+#include <scenario/model.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <memory>
+#include <optional>
+
+namespace scenario {
+
+class model_stream;
+
+/// Streams the pages of one listing, fetching each only when asked.
+///
+///     auto pages = models.pages({.tags = "sc:scenario"});
+///     while (auto page = co_await pages.next())
+///         use(page->models);
+///
+/// The listing ends on a page with no `nextPaginationToken` (absent, `null` or `""`); an empty
+/// page with a token does not end it. A token already seen in the listing ends it with
+/// `client_errc::repeated_pagination_token`. After any other failure the stream stays where it
+/// was: calling `next` again asks for the same page. Every page is sent with the same filters.
+///
+/// One page is held at a time, whatever the size of the catalogue. Not thread-safe; one
+/// `next` at a time; the stream must outlive each `next` operation.
+class page_stream
+{
+    auto fetch_op()
+    {
+        return [this](diagnostics& diag, error_code& ec) { return fetch(diag, ec); };
+    }
+
+public:
+    /// Completion signature of `next`: the next page, or an empty optional at the end.
+    using next_signature = void(error_code, std::optional<model_page>);
+
+    /// The next page, or an empty optional when the listing is over; throws `scenario::error`.
+    boost::asio::awaitable<std::optional<model_page>> next()
+    {
+        return detail::run_or_throw<std::optional<model_page>>(fetch_op());
+    }
+
+    /// `next` for any completion token, with signature `void(error_code,
+    /// std::optional<model_page>)`. The completion runs on the token's associated executor
+    /// (by default the client's). Supports terminal cancellation, which closes the
+    /// connection in use. If `diag` is given, it receives what is known of a failure.
+    template <boost::asio::completion_token_for<next_signature> CompletionToken>
+    auto next(CompletionToken&& token)
+    {
+        return detail::run_with_token<std::optional<model_page>>(
+            state_->executor(), fetch_op(), nullptr, std::forward<CompletionToken>(token));
+    }
+
+    template <boost::asio::completion_token_for<next_signature> CompletionToken>
+    auto next(diagnostics& diag, CompletionToken&& token)
+    {
+        return detail::run_with_token<std::optional<model_page>>(
+            state_->executor(), fetch_op(), &diag, std::forward<CompletionToken>(token));
+    }
+
+    /// True once the last page was delivered or the listing stopped on a repeated token.
+    bool done() const noexcept
+    {
+        return pagination_.done();
+    }
+
+    /// The token the next request will send: keep it to resume the listing later.
+    std::string const& resume_token() const noexcept
+    {
+        return pagination_.next_token();
+    }
+
+private:
+    friend class models_api;
+    friend class model_stream;
+
+    page_stream(
+        std::shared_ptr<detail::client_state> state, detail::listing which, list_params params)
+        : state_(std::move(state))
+        , which_(which)
+        , params_(std::move(params))
+        , pagination_(params_.pagination_token)
+    {
+    }
+
+    boost::asio::awaitable<std::optional<model_page>> fetch(diagnostics& diag, error_code& ec)
+    {
+        if (busy_)
+        {
+            ec = client_errc::invalid_argument;
+            diag.message = "next() was called before the previous next() completed";
+            co_return std::nullopt;
+        }
+        if (pagination_.done())
+            co_return std::nullopt;
+
+        // Reset however this ends, a cancellation's exception included.
+        struct busy_flag
+        {
+            bool& busy;
+            ~busy_flag() { busy = false; }
+        } flag{busy_ = true};
+
+        auto params = params_;
+        params.pagination_token = pagination_.next_token();
+        auto page = co_await detail::fetch_page(state_, which_, std::move(params), diag, ec);
+        if (ec)
+            co_return std::nullopt;
+
+        if ((ec = pagination_.on_page(page.next_pagination_token)))
+        {
+            diag.message = "the service sent the pagination token of an earlier page again; "
+                           "the listing was stopped rather than loop forever";
+            co_return std::nullopt;
+        }
+        co_return std::optional<model_page>(std::move(page));
+    }
+
+    std::shared_ptr<detail::client_state> state_;
+    detail::listing which_;
+    list_params params_;
+    detail::pagination_state pagination_;
+    bool busy_ = false;
+};
+
+/// Streams every model of one listing, one at a time, fetching a page only when the models
+/// of the one before are used up. Same end conditions, failures and rules as `page_stream`.
+class model_stream
+{
+    auto next_op()
+    {
+        return [this](diagnostics& diag, error_code& ec) { return take(diag, ec); };
+    }
+
+public:
+    using next_signature = void(error_code, std::optional<model>);
+
+    explicit model_stream(page_stream pages)
+        : pages_(std::move(pages))
+    {
+    }
+
+    /// The next model, or an empty optional when the listing is over; throws `scenario::error`.
+    boost::asio::awaitable<std::optional<model>> next()
+    {
+        return detail::run_or_throw<std::optional<model>>(next_op());
+    }
+
+    /// `next` for any completion token, with signature `void(error_code,
+    /// std::optional<model>)`; executor, cancellation and lifetime as `page_stream::next`.
+    template <boost::asio::completion_token_for<next_signature> CompletionToken>
+    auto next(CompletionToken&& token)
+    {
+        return detail::run_with_token<std::optional<model>>(
+            pages_.state_->executor(), next_op(), nullptr,
+            std::forward<CompletionToken>(token));
+    }
+
+    template <boost::asio::completion_token_for<next_signature> CompletionToken>
+    auto next(diagnostics& diag, CompletionToken&& token)
+    {
+        return detail::run_with_token<std::optional<model>>(
+            pages_.state_->executor(), next_op(), &diag, std::forward<CompletionToken>(token));
+    }
+
+    /// The pages underneath, for their `resume_token`.
+    page_stream const& pages() const noexcept
+    {
+        return pages_;
+    }
+
+private:
+    boost::asio::awaitable<std::optional<model>> take(diagnostics& diag, error_code& ec)
+    {
+        while (position_ == current_.size())
+        {
+            current_.clear();
+            position_ = 0;
+            auto page = co_await pages_.fetch(diag, ec);
+            if (ec || !page)
+                co_return std::nullopt;
+            current_ = std::move(page->models);
+        }
+        co_return std::optional<model>(std::move(current_[position_++]));
+    }
+
+    page_stream pages_;
+    std::vector<model> current_;
+    std::size_t position_ = 0;
+};
+
+} // namespace scenario
+
+#endif // SCENARIO_PAGINATION_HPP

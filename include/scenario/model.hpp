@@ -24,7 +24,7 @@ struct model_concept
 {
     std::string model_id;
     double scale = 0;
-    std::optional<std::int64_t> model_epoch;
+    std::optional<std::string> model_epoch; ///< e.g. "000010"; a number is kept as its digits
 };
 
 /// A model as the service describes it.

@@ -41,41 +41,41 @@ public:
     /// One page of `GET /models`: by default the caller's own models.
     boost::asio::awaitable<model_page> list(list_params params = {}) const
     {
-        return detail::run_or_throw<model_page>(detail::list_call(state_, detail::listing::own, std::move(params)));
+        return detail::run_or_throw<model_page>(detail::list_call(state_, detail::listing::own, params));
     }
 
     template <boost::asio::completion_token_for<void(error_code, model_page)> CompletionToken>
     auto list(list_params params, CompletionToken&& token) const
     {
         return start<model_page>(
-            detail::list_call(state_, detail::listing::own, std::move(params)), nullptr, std::forward<CompletionToken>(token));
+            detail::list_call(state_, detail::listing::own, params), nullptr, std::forward<CompletionToken>(token));
     }
 
     template <boost::asio::completion_token_for<void(error_code, model_page)> CompletionToken>
     auto list(list_params params, diagnostics& diag, CompletionToken&& token) const
     {
-        return start<model_page>(detail::list_call(state_, detail::listing::own, std::move(params)), &diag, std::forward<CompletionToken>(token));
+        return start<model_page>(detail::list_call(state_, detail::listing::own, params), &diag, std::forward<CompletionToken>(token));
     }
 
     /// One page of `GET /models/public`: the public catalogue.
     boost::asio::awaitable<model_page> list_public(list_params params = {}) const
     {
         return detail::run_or_throw<model_page>(
-            detail::list_call(state_, detail::listing::public_, std::move(params)));
+            detail::list_call(state_, detail::listing::public_, params));
     }
 
     template <boost::asio::completion_token_for<void(error_code, model_page)> CompletionToken>
     auto list_public(list_params params, CompletionToken&& token) const
     {
         return start<model_page>(
-            detail::list_call(state_, detail::listing::public_, std::move(params)), nullptr, std::forward<CompletionToken>(token));
+            detail::list_call(state_, detail::listing::public_, params), nullptr, std::forward<CompletionToken>(token));
     }
 
     template <boost::asio::completion_token_for<void(error_code, model_page)> CompletionToken>
     auto list_public(list_params params, diagnostics& diag, CompletionToken&& token) const
     {
         return start<model_page>(
-            detail::list_call(state_, detail::listing::public_, std::move(params)), &diag, std::forward<CompletionToken>(token));
+            detail::list_call(state_, detail::listing::public_, params), &diag, std::forward<CompletionToken>(token));
     }
 
     /// `GET /models/{model_id}`: one model, with `inputs` and `ui_config` for custom models.
@@ -146,25 +146,26 @@ public:
     /// Every page of `GET /models` with these filters, one at a time. See `page_stream`.
     page_stream pages(list_params params = {}) const
     {
-        return page_stream(state_, detail::listing::own, std::move(params));
+        return page_stream(state_, detail::make_listing(*state_, detail::listing::own, params));
     }
 
     /// Every page of `GET /models/public` with these filters, one at a time.
     page_stream public_pages(list_params params = {}) const
     {
-        return page_stream(state_, detail::listing::public_, std::move(params));
+        return page_stream(
+            state_, detail::make_listing(*state_, detail::listing::public_, params));
     }
 
     /// Every model of `GET /models` with these filters, one at a time. See `model_stream`.
     model_stream all(list_params params = {}) const
     {
-        return model_stream(pages(std::move(params)));
+        return model_stream(pages(params));
     }
 
     /// Every model of `GET /models/public` with these filters, one at a time.
     model_stream all_public(list_params params = {}) const
     {
-        return model_stream(public_pages(std::move(params)));
+        return model_stream(public_pages(params));
     }
 
 private:

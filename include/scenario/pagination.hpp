@@ -80,12 +80,10 @@ private:
     friend class models_api;
     friend class model_stream;
 
-    page_stream(
-        std::shared_ptr<detail::client_state> state, detail::listing which, list_params params)
+    page_stream(std::shared_ptr<detail::client_state> state, detail::listing_request request)
         : state_(std::move(state))
-        , which_(which)
-        , params_(std::move(params))
-        , pagination_(params_.pagination_token)
+        , request_(std::move(request))
+        , pagination_(request_.start_token)
     {
     }
 
@@ -107,9 +105,8 @@ private:
             ~busy_flag() { busy = false; }
         } flag{busy_ = true};
 
-        auto params = params_;
-        params.pagination_token = pagination_.next_token();
-        auto page = co_await detail::fetch_page(state_, which_, std::move(params), diag, ec);
+        auto page =
+            co_await detail::fetch_page(state_, request_, pagination_.next_token(), diag, ec);
         if (ec)
             co_return std::nullopt;
 
@@ -123,8 +120,7 @@ private:
     }
 
     std::shared_ptr<detail::client_state> state_;
-    detail::listing which_;
-    list_params params_;
+    detail::listing_request request_;
     detail::pagination_state pagination_;
     bool busy_ = false;
 };

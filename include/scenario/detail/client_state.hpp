@@ -155,7 +155,8 @@ public:
                 co_return http_response{};
             }
 
-            bool stale = conn.reused() && !answered && spec.idempotent;
+            bool stale = conn.reused() && !answered && spec.idempotent &&
+                         ec != asio::error::operation_aborted;
             if (stale && attempt <= options_.max_connections)
                 continue;
             diag.message = describe_transport_failure(ec);

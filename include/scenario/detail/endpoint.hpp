@@ -32,8 +32,12 @@ inline error_code parse_endpoint(std::string_view base_url, endpoint& out, std::
     if (!parsed || parsed->scheme_id() != boost::urls::scheme::https || !parsed->has_authority() ||
         parsed->encoded_host().empty() || parsed->has_userinfo())
     {
-        problem = "the base URL '" + std::string(base_url.substr(0, 200)) +
-                  "' is not an absolute https URL without credentials, such as "
+        // A URL with user information may hold a password: it is not repeated.
+        bool may_hold_secret = parsed && parsed->has_userinfo();
+        problem = "the base URL " +
+                  (may_hold_secret ? std::string("(not shown: it holds user information)")
+                                   : "'" + std::string(base_url.substr(0, 200)) + "'") +
+                  " is not an absolute https URL without credentials, such as "
                   "https://api.cloud.scenario.com/v1";
         return client_errc::invalid_base_url;
     }
@@ -82,11 +86,11 @@ public:
             add(key, std::to_string(*value));
     }
 
-    // Every query parameter of a listing; `default_project` fills an empty project id.
+    // Every query parameter of a listing but its pagination token, which changes from page to
+    // page; `default_project` fills an empty project id.
     void add_listing(list_params const& p, std::string_view default_project)
     {
         add("pageSize", p.page_size);
-        add("paginationToken", p.pagination_token);
         add("privacy", p.privacy);
         add("tags", p.tags);
         add("status", p.status);
@@ -103,6 +107,18 @@ public:
         add("loadedOnly", p.loaded_only);
         add("originalAssets", p.original_assets);
         add("projectId", p.project_id.empty() ? default_project : p.project_id);
+    }
+
+    // A query encoded earlier by another builder, taken as it is; call it before `add`.
+    void add_encoded(std::string_view encoded_query)
+    {
+        if (!encoded_query.empty())
+            url_.set_encoded_query(encoded_query);
+    }
+
+    std::string encoded_query() const
+    {
+        return std::string(url_.encoded_query());
     }
 
     std::string path() const

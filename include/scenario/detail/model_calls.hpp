@@ -49,18 +49,42 @@ inline void note_shape_error(error_code ec, diagnostics& diag)
         diag.message = "unexpected response: " + diag.message;
 }
 
+// The fixed part of a listing: its endpoint and its encoded filters. It owns its strings, so
+// a stream may outlive the caller's `list_params`.
+struct listing_request
+{
+    listing which = listing::own;
+    std::string query{};       // encoded, without the pagination token
+    std::string start_token{}; // where the caller asked to start, if anywhere
+};
+
+inline listing_request make_listing(
+    client_state const& state, listing which, list_params const& params)
+{
+    target_builder encoder(state.where().base_path, {});
+    encoder.add_listing(params, state.options().project_id);
+    listing_request request;
+    request.which = which;
+    request.query = encoder.encoded_query();
+    request.start_token = std::string(params.pagination_token);
+    return request;
+}
+
 inline asio::awaitable<model_page> fetch_page(
-    std::shared_ptr<client_state> state, listing which, list_params params,
+    std::shared_ptr<client_state> state, listing_request request, std::string token,
     diagnostics& diag, error_code& ec)
 {
     target_builder target(
         state->where().base_path,
-        which == listing::public_ ? std::initializer_list<std::string_view>{"models", "public"}
-                                  : std::initializer_list<std::string_view>{"models"});
-    target.add_listing(params, state->options().project_id);
+        request.which == listing::public_
+            ? std::initializer_list<std::string_view>{"models", "public"}
+            : std::initializer_list<std::string_view>{"models"});
+    target.add_encoded(request.query);
+    target.add("paginationToken", token);
 
-    auto body = co_await call_json(
-        state, {.target = target.target(), .path = target.path()}, diag, ec);
+    // GCC 12 destroys a braced temporary in a co_await expression twice: name it first.
+    request_spec spec{.target = target.target(), .path = target.path()};
+    auto body = co_await call_json(state, std::move(spec), diag, ec);
     model_page page;
     if (!ec)
         note_shape_error(ec = read_page(std::move(body), page, diag.message), diag);
@@ -95,8 +119,8 @@ inline asio::awaitable<model> fetch_model(
     if (!check_model_id(model_id, diag, ec))
         co_return result;
     auto target = model_target(*state, model_id);
-    auto body = co_await call_json(
-        state, {.target = target.target(), .path = target.path()}, diag, ec);
+    request_spec spec{.target = target.target(), .path = target.path()};
+    auto body = co_await call_json(state, std::move(spec), diag, ec);
     if (!ec)
         note_shape_error(ec = read_single_model(std::move(body), result, diag.message), diag);
     co_return result;
@@ -126,10 +150,11 @@ inline asio::awaitable<model_description> exchange_description(
 // Each public call as an operation `op(diag, ec)` for the fronts of async_front.hpp; the
 // operation owns copies of its arguments.
 inline auto list_call(
-    std::shared_ptr<client_state> const& state, listing which, list_params params)
+    std::shared_ptr<client_state> const& state, listing which, list_params const& params)
 {
-    return [state, which, params = std::move(params)](diagnostics& diag, error_code& ec) {
-        return fetch_page(state, which, params, diag, ec);
+    return [state, request = make_listing(*state, which, params)](
+               diagnostics& diag, error_code& ec) {
+        return fetch_page(state, request, request.start_token, diag, ec);
     };
 }
 

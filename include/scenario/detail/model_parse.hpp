@@ -172,10 +172,25 @@ private:
             model_concept& c = out.emplace_back();
             fields.read("modelId", c.model_id);
             fields.read("scale", c.scale);
-            fields.read("modelEpoch", c.model_epoch);
-            if (fields.failed())
+            if (fields.failed() || !assign_epoch(item.get_object(), c.model_epoch))
                 return false;
         }
+        return true;
+    }
+
+    // Epochs are zero-padded strings ("000010"); a plain number names the same epoch.
+    static bool assign_epoch(boost::json::object const& entry, std::optional<std::string>& out)
+    {
+        auto const* epoch = entry.if_contains("modelEpoch");
+        if (epoch == nullptr || epoch->is_null())
+            return true;
+        std::int64_t number = 0;
+        if (epoch->is_string())
+            out.emplace(epoch->get_string());
+        else if (assign(*epoch, number))
+            out = std::to_string(number);
+        else
+            return false;
         return true;
     }
 

@@ -1,0 +1,211 @@
+// Page and model streams over real TLS: lazy fetching, end conditions, failures.
+#include "support/local_api.hpp"
+#include "support/run.hpp"
+#include "support/scripted_server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/test/unit_test.hpp>
+
+namespace asio = boost::asio;
+using namespace scenario_tests;
+
+namespace {
+
+std::string page_body(std::vector<std::string> const& ids, char const* token_json)
+{
+    std::string body = R"({"models": [)";
+    for (std::size_t i = 0; i < ids.size(); ++i)
+        body += (i ? "," : "") + std::string(R"({"id": ")") + ids[i] + R"(", "tags": []})";
+    body += "]";
+    if (token_json != nullptr)
+        body += std::string(R"(, "nextPaginationToken": )") + token_json;
+    return body + "}";
+}
+
+scenario::client client_for(asio::io_context& io, scripted_server const& server)
+{
+    scenario::client_options options;
+    options.base_url = server.base_url();
+    options.ca_pem = server.certificate_pem();
+    return scenario::client(io, {"key", "secret"}, options);
+}
+
+struct outcome
+{
+    std::vector<std::string> ids;
+    scenario::error_code ec;
+    scenario::diagnostics diag;
+};
+
+// Drains a model stream with the (error_code, value) form so a failure ends the loop.
+asio::awaitable<outcome> drain(scenario::model_stream& stream)
+{
+    outcome result;
+    for (;;)
+    {
+        auto [ec, m] = co_await stream.next(result.diag, asio::as_tuple(asio::use_awaitable));
+        if (ec || !m)
+        {
+            result.ec = ec;
+            co_return result;
+        }
+        result.ids.push_back(m->id);
+    }
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(pagination_streams)
+
+BOOST_AUTO_TEST_CASE(an_empty_page_with_a_token_does_not_end_the_listing)
+{
+    scripted_server server({
+        {200, page_body({"a", "b"}, R"("t1")")},
+        {200, page_body({}, R"("t2")")},
+        {200, page_body({"c"}, nullptr)},
+    });
+    asio::io_context io;
+    auto client = client_for(io, server);
+    auto stream = client.models().all({.tags = "sc:scenario", .page_size = 2});
+    auto result = run(io, drain(stream));
+
+    BOOST_TEST(!result.ec);
+    BOOST_TEST(result.ids == (std::vector<std::string>{"a", "b", "c"}),
+               boost::test_tools::per_element());
+    auto targets = server.targets();
+    BOOST_TEST_REQUIRE(targets.size() == 3u);
+    BOOST_TEST(targets[0] == "/v1/models?pageSize=2&tags=sc:scenario");
+    BOOST_TEST(targets[1] == "/v1/models?pageSize=2&tags=sc:scenario&paginationToken=t1");
+    BOOST_TEST(targets[2] == "/v1/models?pageSize=2&tags=sc:scenario&paginationToken=t2");
+}
+
+BOOST_AUTO_TEST_CASE(null_and_empty_tokens_end_the_listing)
+{
+    for (char const* end : {"null", R"("")"})
+    {
+        BOOST_TEST_CONTEXT("token " << end)
+        {
+            scripted_server server({{200, page_body({"a"}, R"("t1")")},
+                                    {200, page_body({"b"}, end)}});
+            asio::io_context io;
+            auto client = client_for(io, server);
+            auto stream = client.models().all();
+            auto result = run(io, drain(stream));
+            BOOST_TEST(!result.ec);
+            BOOST_TEST(result.ids == (std::vector<std::string>{"a", "b"}),
+                       boost::test_tools::per_element());
+            BOOST_TEST(server.targets().size() == 2u);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_repeated_token_stops_with_an_error_not_a_loop)
+{
+    scripted_server server({
+        {200, page_body({"a"}, R"("t1")")},
+        {200, page_body({"b"}, R"("t2")")},
+        {200, page_body({"c"}, R"("t1")")},
+        {200, page_body({"never"}, nullptr)},
+    });
+    asio::io_context io;
+    auto client = client_for(io, server);
+    auto stream = client.models().all();
+    auto result = run(io, drain(stream));
+
+    BOOST_TEST((result.ec == scenario::client_errc::repeated_pagination_token));
+    BOOST_TEST(result.diag.message.find("pagination token") != std::string::npos);
+    // The models of the page that repeated the token are not handed out as if all were well.
+    BOOST_TEST(result.ids == (std::vector<std::string>{"a", "b"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(server.targets().size() == 3u);
+    BOOST_TEST(stream.pages().done());
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_page_can_be_asked_for_again)
+{
+    scripted_server server({
+        {200, page_body({"a"}, R"("t1")")},
+        {503, R"({"reason": "try later"})"},
+        {200, page_body({"b"}, nullptr)},
+    });
+    asio::io_context io;
+    auto client = client_for(io, server);
+    auto stream = client.models().all();
+
+    auto first = run(io, drain(stream));
+    BOOST_TEST(scenario::http_status(first.ec) == 503u);
+    BOOST_TEST(first.diag.server_reason == "try later");
+    BOOST_TEST(stream.pages().resume_token() == "t1");
+
+    auto second = run(io, drain(stream));
+    BOOST_TEST(!second.ec);
+    BOOST_TEST(first.ids == std::vector<std::string>{"a"}, boost::test_tools::per_element());
+    BOOST_TEST(second.ids == std::vector<std::string>{"b"}, boost::test_tools::per_element());
+    auto targets = server.targets();
+    BOOST_TEST_REQUIRE(targets.size() == 3u);
+    BOOST_TEST(targets[2] == "/v1/models?paginationToken=t1");
+}
+
+BOOST_AUTO_TEST_CASE(a_page_of_the_wrong_shape_is_a_typed_error)
+{
+    scripted_server server({{200, R"({"models": {}})"}, {200, "<html>oops</html>"}});
+    asio::io_context io;
+    auto client = client_for(io, server);
+
+    auto stream = client.models().all();
+    auto shape = run(io, drain(stream));
+    BOOST_TEST((shape.ec == scenario::client_errc::unexpected_response));
+    BOOST_TEST(shape.diag.message.find("'models'") != std::string::npos, shape.diag.message);
+
+    auto again = client.models().all();
+    auto html = run(io, drain(again));
+    BOOST_TEST((html.ec == scenario::client_errc::invalid_json));
+    BOOST_TEST(html.diag.body == "<html>oops</html>");
+}
+
+BOOST_AUTO_TEST_CASE(pages_are_fetched_only_when_asked_for)
+{
+    asio::io_context io;
+    auto client = make_client(io);
+    auto stream = client.models().all_public({.page_size = 10});
+    auto before = shared_api().requests_received();
+
+    run(io, [&]() -> asio::awaitable<void> {
+        auto first = co_await stream.next();
+        BOOST_TEST(first.has_value());
+        BOOST_TEST(shared_api().requests_received() - before == 1u);
+        for (int i = 1; i < 10; ++i)
+            co_await stream.next();
+        BOOST_TEST(shared_api().requests_received() - before == 1u);
+        co_await stream.next();
+        BOOST_TEST(shared_api().requests_received() - before == 2u);
+    }());
+}
+
+BOOST_AUTO_TEST_CASE(a_page_stream_sends_the_same_filters_on_every_page)
+{
+    asio::io_context io;
+    auto client = make_client(io);
+    auto pages = client.models().public_pages({.tags = "sc:scenario", .page_size = 50});
+    std::size_t count = 0;
+    std::size_t models = 0;
+    auto before = shared_api().received_targets().size();
+    run(io, [&]() -> asio::awaitable<void> {
+        while (auto page = co_await pages.next())
+        {
+            ++count;
+            models += page->models.size();
+            for (auto const& m : page->models)
+                BOOST_TEST(m.has_tag("sc:scenario"));
+        }
+    }());
+    BOOST_TEST(pages.done());
+    BOOST_TEST(count >= 2u);
+    auto targets = shared_api().received_targets();
+    for (auto i = targets.size() - count; i < targets.size(); ++i)
+        BOOST_TEST(targets[i].find("tags=sc:scenario") != std::string::npos, targets[i]);
+    (void)before;
+}
+
+BOOST_AUTO_TEST_SUITE_END()

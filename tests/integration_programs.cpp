@@ -1,0 +1,255 @@
+// The programs a newcomer runs: the CLI and the README example, as separate processes.
+#include "support/local_api.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <sys/wait.h>
+
+using namespace scenario_tests;
+
+namespace {
+
+struct process_result
+{
+    int status = -1;
+    std::string out;
+    std::string err;
+};
+
+std::string read_file(std::filesystem::path const& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+std::string quoted(std::string const& text)
+{
+    std::string out = "'";
+    for (char c : text)
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+class scratch_dir
+{
+public:
+    scratch_dir()
+    {
+        std::string pattern = (std::filesystem::temp_directory_path() / "scenario-XXXXXX").string();
+        path_ = ::mkdtemp(pattern.data());
+    }
+    ~scratch_dir()
+    {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    std::filesystem::path const& path() const
+    {
+        return path_;
+    }
+
+private:
+    std::filesystem::path path_;
+};
+
+// Runs a program with exactly the scenario variables given (others of the caller's unset).
+process_result run_program(
+    std::string const& program, std::vector<std::string> const& args,
+    std::vector<std::pair<std::string, std::string>> const& env = {})
+{
+    scratch_dir dir;
+    std::string command = "env -u SCENARIO_API_KEY -u SCENARIO_API_SECRET -u SCENARIO_BASE_URL "
+                          "-u SCENARIO_CA_FILE -u SCENARIO_SDK_API_KEY -u SCENARIO_SDK_API_SECRET";
+    for (auto const& [key, value] : env)
+        command += " " + key + "=" + quoted(value);
+    command += " " + quoted(program);
+    for (auto const& arg : args)
+        command += " " + quoted(arg);
+    command += " >" + quoted((dir.path() / "out").string()) + " 2>" +
+               quoted((dir.path() / "err").string()) + " </dev/null";
+    int raw = std::system(command.c_str());
+    process_result result;
+    result.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+    result.out = read_file(dir.path() / "out");
+    result.err = read_file(dir.path() / "err");
+    return result;
+}
+
+std::vector<std::string> lines_of(std::string const& text)
+{
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+        lines.push_back(line);
+    return lines;
+}
+
+// The variables that point a program at the shared local API, with its CA in a file.
+struct local_environment
+{
+    scratch_dir dir;
+    std::vector<std::pair<std::string, std::string>> env;
+
+    local_environment()
+    {
+        auto ca = dir.path() / "ca.pem";
+        std::ofstream(ca) << shared_api().certificate_pem();
+        env = {{"SCENARIO_API_KEY", shared_api().api_key()},
+               {"SCENARIO_API_SECRET", shared_api().api_secret()},
+               {"SCENARIO_BASE_URL", shared_api().base_url()},
+               {"SCENARIO_CA_FILE", ca.string()}};
+    }
+};
+
+std::size_t public_count_with_tag(std::string_view tag)
+{
+    std::size_t n = 0;
+    for (auto const& row : shared_api().public_catalogue())
+        for (auto const& t : row.at("tags").as_array())
+            n += t.as_string() == tag;
+    return n;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(programs)
+
+BOOST_AUTO_TEST_CASE(the_cli_with_nothing_set_lists_both_tags_from_the_embedded_api)
+{
+    auto r = run_program(SCENARIO_MODELS_PROGRAM, {});
+    BOOST_TEST_REQUIRE(r.status == 0, r.err);
+    BOOST_TEST(r.err.find("local API") != std::string::npos, r.err);
+    auto lines = lines_of(r.out);
+    BOOST_TEST_REQUIRE(lines.size() == 22u, r.out);
+    BOOST_TEST(lines[0] == "--- Found 10 models for tag: sc:scenario ---");
+    BOOST_TEST(lines[11] == "--- Found 10 models for tag: sc:third-party ---");
+    for (std::size_t i : {1u, 10u, 12u, 21u})
+    {
+        BOOST_TEST(lines[i].starts_with("- "), lines[i]);
+        BOOST_TEST(lines[i].find(" (ID: ") != std::string::npos, lines[i]);
+        BOOST_TEST(lines[i].ends_with(")"), lines[i]);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(the_cli_streams_a_whole_tag_as_json_lines)
+{
+    local_environment local;
+    auto r = run_program(
+        SCENARIO_MODELS_PROGRAM,
+        {"list", "--public", "--tags", "sc:scenario", "--all", "--page-size", "37", "--json"},
+        local.env);
+    BOOST_TEST_REQUIRE(r.status == 0, r.err);
+    auto lines = lines_of(r.out);
+    BOOST_TEST(lines.size() == public_count_with_tag("sc:scenario"));
+    std::set<std::string> ids;
+    for (auto const& line : lines)
+    {
+        auto object = boost::json::parse(line).as_object();
+        ids.insert(std::string(object.at("id").as_string()));
+        BOOST_TEST(object.contains("exampleAssetIds"));
+        BOOST_TEST(object.contains("capabilities"));
+    }
+    BOOST_TEST(ids.size() == lines.size());
+}
+
+BOOST_AUTO_TEST_CASE(the_cli_limit_stops_after_that_many_models)
+{
+    local_environment local;
+    auto r = run_program(SCENARIO_MODELS_PROGRAM,
+                         {"list", "--public", "--limit", "12", "--page-size", "5"}, local.env);
+    BOOST_TEST_REQUIRE(r.status == 0, r.err);
+    BOOST_TEST(lines_of(r.out).size() == 12u);
+}
+
+BOOST_AUTO_TEST_CASE(the_cli_reports_an_api_error_in_one_line_with_status_2)
+{
+    local_environment local;
+    auto r = run_program(SCENARIO_MODELS_PROGRAM, {"get", "model_nope"}, local.env);
+    BOOST_TEST(r.status == 2);
+    BOOST_TEST(r.out.empty());
+    auto lines = lines_of(r.err);
+    BOOST_TEST_REQUIRE(lines.size() == 1u, r.err);
+    BOOST_TEST(lines[0].find("HTTP 404") != std::string::npos, lines[0]);
+    BOOST_TEST(lines[0].find("Model model_nope not found") != std::string::npos, lines[0]);
+}
+
+BOOST_AUTO_TEST_CASE(the_cli_reports_a_tls_failure_with_status_3)
+{
+    local_environment local;
+    // Trust a certificate other than the server's.
+    auto other = scenario::testing::make_self_signed_certificate();
+    auto wrong_ca = local.dir.path() / "other.pem";
+    std::ofstream(wrong_ca) << other.certificate_pem;
+    auto env = local.env;
+    env.back().second = wrong_ca.string();
+    auto r = run_program(SCENARIO_MODELS_PROGRAM, {"list", "--public"}, env);
+    BOOST_TEST(r.status == 3);
+    auto lines = lines_of(r.err);
+    BOOST_TEST_REQUIRE(lines.size() == 1u, r.err);
+    BOOST_TEST(lines[0].find("certificate") != std::string::npos, lines[0]);
+}
+
+BOOST_AUTO_TEST_CASE(the_cli_get_and_describe_round_trip)
+{
+    local_environment local;
+    std::string id(shared_api().private_catalogue().at(1).at("id").as_string());
+
+    auto get = run_program(SCENARIO_MODELS_PROGRAM, {"get", id}, local.env);
+    BOOST_TEST_REQUIRE(get.status == 0, get.err);
+    BOOST_TEST(get.out.find("id: " + id) != std::string::npos, get.out);
+
+    auto set = run_program(SCENARIO_MODELS_PROGRAM, {"describe", id, "--set", "Hello *there*"},
+                           local.env);
+    BOOST_TEST_REQUIRE(set.status == 0, set.err);
+    auto read = run_program(SCENARIO_MODELS_PROGRAM, {"describe", id}, local.env);
+    BOOST_TEST(read.out == "Hello *there*\n");
+    auto clear = run_program(SCENARIO_MODELS_PROGRAM, {"describe", id, "--clear"}, local.env);
+    BOOST_TEST_REQUIRE(clear.status == 0, clear.err);
+    BOOST_TEST(run_program(SCENARIO_MODELS_PROGRAM, {"describe", id}, local.env).out == "\n");
+}
+
+BOOST_AUTO_TEST_CASE(the_cli_refuses_bad_usage_with_status_1)
+{
+    for (std::vector<std::string> args : {std::vector<std::string>{"frobnicate"},
+                                          {"list", "--limit", "x"},
+                                          {"list", "--all", "--limit", "3"},
+                                          {"get"},
+                                          {"list", "--bogus"}})
+    {
+        BOOST_TEST_CONTEXT("args " << args.size() << " " << args[0])
+        {
+            auto r = run_program(SCENARIO_MODELS_PROGRAM, args);
+            BOOST_TEST(r.status == 1);
+            BOOST_TEST(r.err.find("usage") != std::string::npos);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(the_readme_example_runs)
+{
+    local_environment local;
+    auto r = run_program(SCENARIO_README_EXAMPLE, {}, local.env);
+    BOOST_TEST_REQUIRE(r.status == 0, r.err);
+    auto lines = lines_of(r.out);
+    BOOST_TEST_REQUIRE(lines.size() == 101u, r.out);
+    BOOST_TEST(lines.back().find(" capabilities") != std::string::npos);
+    BOOST_TEST(lines[0].starts_with("model_"), lines[0]);
+}
+
+BOOST_AUTO_TEST_CASE(the_readme_example_explains_missing_credentials)
+{
+    auto r = run_program(SCENARIO_README_EXAMPLE, {});
+    BOOST_TEST(r.status == 1);
+    BOOST_TEST(r.err.find("SCENARIO_API_KEY") != std::string::npos, r.err);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,264 @@
+// JSON into the typed model and page: every field, absent optionals, unknown fields, errors.
+#include <scenario/detail/model_parse.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/test/unit_test.hpp>
+
+using namespace scenario;
+
+namespace {
+
+char const* const full_model = R"({
+  "id": "model_abc",
+  "capabilities": ["txt2img", "img2img"],
+  "collectionIds": ["col_1"],
+  "createdAt": "2026-04-22T08:57:03.106Z",
+  "custom": true,
+  "exampleAssetIds": ["asset_1", "asset_2"],
+  "privacy": "public",
+  "source": "scenario",
+  "status": "trained",
+  "tags": ["sc:scenario", "Image to 3D"],
+  "trainingImagesNumber": 12,
+  "type": "flux.1-lora",
+  "updatedAt": "2026-04-23T08:57:03.106Z",
+  "name": "Painter \ud83c\udfa8 \u00e9",
+  "shortDescription": "short",
+  "authorId": "user_1",
+  "ownerId": "proj_1",
+  "userId": "user_1",
+  "accessRestrictions": 25,
+  "thumbnail": {"assetId": "asset_t", "url": "https://cdn/x.png"},
+  "concepts": [{"modelId": "model_c", "scale": 0.75, "modelEpoch": 3},
+               {"modelId": "model_e", "scale": 1, "modelEpoch": "000010"}, {"modelId": "model_f", "scale": 1}],
+  "compliantModelIds": ["model_d"],
+  "parentModelId": "model_p",
+  "softDeletionOn": "2027-01-01T00:00:00.000Z",
+  "trainingImages": [{"id": "ti_1"}],
+  "trainingImagePairs": [],
+  "trainingProgress": {},
+  "parameters": {"seed": 1},
+  "complianceMetadata": {"modelProvider": "acme"},
+  "epoch": "000010",
+  "epochs": [{"epoch": "000010"}],
+  "class": {"category": "art"},
+  "trainingStats": {"steps": 10},
+  "performanceStats": {"p50": 1.5},
+  "inputs": [{"name": "prompt"}],
+  "uiConfig": {"layout": "x"},
+  "brandNewField": {"nested": [1, 2, 3]}
+})";
+
+error_code parse_model(std::string_view text, model& out, std::string& problem)
+{
+    auto value = boost::json::parse(text);
+    return detail::read_model(std::move(value.as_object()), out, problem)
+               ? error_code{}
+               : make_error_code(client_errc::unexpected_response);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(model_parsing)
+
+BOOST_AUTO_TEST_CASE(every_documented_field_is_read)
+{
+    model m;
+    std::string problem;
+    BOOST_TEST_REQUIRE(!parse_model(full_model, m, problem), problem);
+
+    BOOST_TEST(m.id == "model_abc");
+    BOOST_TEST((m.capabilities == std::vector<std::string>{"txt2img", "img2img"}));
+    BOOST_TEST((m.collection_ids == std::vector<std::string>{"col_1"}));
+    BOOST_TEST(m.created_at == "2026-04-22T08:57:03.106Z");
+    BOOST_TEST(m.custom);
+    BOOST_TEST(m.example_asset_ids.size() == 2u);
+    BOOST_TEST(m.privacy == "public");
+    BOOST_TEST(m.source == "scenario");
+    BOOST_TEST(m.status == "trained");
+    BOOST_TEST(m.has_tag("Image to 3D"));
+    BOOST_TEST(!m.has_tag("image to 3d"));
+    BOOST_TEST(m.training_images_number == 12);
+    BOOST_TEST(m.type == "flux.1-lora");
+    BOOST_TEST(m.updated_at == "2026-04-23T08:57:03.106Z");
+    BOOST_TEST(*m.short_description == "short");
+    BOOST_TEST(*m.author_id == "user_1");
+    BOOST_TEST(*m.owner_id == "proj_1");
+    BOOST_TEST(*m.user_id == "user_1");
+    BOOST_TEST(*m.access_restrictions == 25);
+    BOOST_TEST(m.thumbnail->asset_id == "asset_t");
+    BOOST_TEST(m.thumbnail->url == "https://cdn/x.png");
+    BOOST_TEST_REQUIRE(m.concepts->size() == 3u);
+    BOOST_TEST((*m.concepts)[0].model_id == "model_c");
+    BOOST_TEST((*m.concepts)[0].scale == 0.75);
+    BOOST_TEST(*(*m.concepts)[0].model_epoch == "3");
+    BOOST_TEST(*(*m.concepts)[1].model_epoch == "000010");
+    BOOST_TEST(!(*m.concepts)[2].model_epoch);
+    BOOST_TEST((*m.compliant_model_ids == std::vector<std::string>{"model_d"}));
+    BOOST_TEST(*m.parent_model_id == "model_p");
+    BOOST_TEST(*m.soft_deletion_on == "2027-01-01T00:00:00.000Z");
+    BOOST_TEST(m.training_images->size() == 1u);
+    BOOST_TEST(m.training_image_pairs->empty());
+    BOOST_TEST(m.training_progress->empty());
+    BOOST_TEST(m.parameters->at("seed").as_int64() == 1);
+    BOOST_TEST(m.compliance_metadata->at("modelProvider").as_string() == "acme");
+    BOOST_TEST(m.epoch->as_string() == "000010");
+    BOOST_TEST(m.epochs->is_array());
+    BOOST_TEST(m.model_class->at("category").as_string() == "art");
+    BOOST_TEST(m.training_stats->is_object());
+    BOOST_TEST(m.performance_stats->is_object());
+    BOOST_TEST(m.inputs->size() == 1u);
+    BOOST_TEST(m.ui_config->contains("layout"));
+}
+
+BOOST_AUTO_TEST_CASE(surrogate_pair_emoji_become_utf8)
+{
+    model m;
+    std::string problem;
+    BOOST_TEST_REQUIRE(!parse_model(full_model, m, problem), problem);
+    // U+1F3A8 ARTIST PALETTE and U+00E9, from \ud83c\udfa8 and \u00e9.
+    BOOST_TEST(*m.name == "Painter \xf0\x9f\x8e\xa8 \xc3\xa9");
+}
+
+BOOST_AUTO_TEST_CASE(unknown_fields_are_kept_in_raw)
+{
+    model m;
+    std::string problem;
+    BOOST_TEST_REQUIRE(!parse_model(full_model, m, problem), problem);
+    BOOST_TEST_REQUIRE(m.raw.contains("brandNewField"));
+    BOOST_TEST(boost::json::serialize(m.raw.at("brandNewField")) == R"({"nested":[1,2,3]})");
+    BOOST_TEST(m.raw == boost::json::parse(full_model).as_object());
+}
+
+BOOST_AUTO_TEST_CASE(absent_and_null_optionals_stay_empty)
+{
+    model m;
+    std::string problem;
+    BOOST_TEST_REQUIRE(
+        !parse_model(R"({"id": "flux.1-dev", "name": null, "thumbnail": null})", m, problem),
+        problem);
+    BOOST_TEST(m.id == "flux.1-dev");
+    BOOST_TEST(!m.name);
+    BOOST_TEST(!m.thumbnail);
+    BOOST_TEST(!m.access_restrictions);
+    BOOST_TEST(!m.concepts);
+    BOOST_TEST(!m.inputs);
+    BOOST_TEST(m.tags.empty());
+    BOOST_TEST(!m.custom);
+}
+
+BOOST_AUTO_TEST_CASE(a_wrong_type_names_the_field_and_the_model)
+{
+    std::pair<char const*, char const*> const cases[] = {
+        {R"({"id": "m1", "tags": "x"})", "field 'tags' of model 'm1' is not an array of strings"},
+        {R"({"id": "m1", "tags": ["a", 1]})", "field 'tags'"},
+        {R"({"id": "m1", "custom": "yes"})", "field 'custom' of model 'm1' is not a boolean"},
+        {R"({"id": "m1", "trainingImagesNumber": 1.5})", "field 'trainingImagesNumber'"},
+        {R"({"id": "m1", "trainingImagesNumber": 18446744073709551615})",
+         "field 'trainingImagesNumber'"},
+        {R"({"id": "m1", "thumbnail": {"url": 3}})", "field 'thumbnail'"},
+        {R"({"id": "m1", "concepts": [{"modelId": 1}]})", "field 'concepts'"},
+        {R"({"id": "m1", "concepts": [{"modelId": "x", "modelEpoch": [1]}]})", "field 'concepts'"},
+        {R"({"id": "m1", "parameters": []})", "field 'parameters' of model 'm1' is not an object"},
+        {R"({"id": 7})", "field 'id' of a model is not a string"},
+        {R"({"name": "no id"})", "field 'id' of a model is not a string, and it is missing"},
+    };
+    for (auto const& [text, expected] : cases)
+    {
+        BOOST_TEST_CONTEXT("json " << text)
+        {
+            model m;
+            std::string problem;
+            auto ec = parse_model(text, m, problem);
+            BOOST_TEST((ec == client_errc::unexpected_response));
+            BOOST_TEST(problem.find(expected) != std::string::npos, problem);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(page_tokens_absent_null_and_empty_all_mean_the_end)
+{
+    std::pair<char const*, std::optional<std::string>> const cases[] = {
+        {R"({"models": []})", std::nullopt},
+        {R"({"models": [], "nextPaginationToken": null})", std::nullopt},
+        {R"({"models": [], "nextPaginationToken": ""})", std::nullopt},
+        {R"({"models": [], "nextPaginationToken": "abc"})", std::string("abc")},
+    };
+    for (auto const& [text, expected] : cases)
+    {
+        BOOST_TEST_CONTEXT("json " << text)
+        {
+            model_page page;
+            std::string problem;
+            BOOST_TEST(!detail::read_page(boost::json::parse(text), page, problem));
+            BOOST_TEST((page.next_pagination_token == expected));
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_page_of_the_wrong_shape_is_an_error_that_says_so)
+{
+    std::pair<char const*, char const*> const cases[] = {
+        {R"({"items": []})", "no 'models' array"},
+        {R"({"models": {}})", "no 'models' array"},
+        {R"([])", "no 'models' array"},
+        {R"({"models": [1]})", "entry 0 of 'models' is not an object"},
+        {R"({"models": [{"id": "a"}, {"id": "b", "tags": "x"}]})", "field 'tags' of model 'b'"},
+        {R"({"models": [], "nextPaginationToken": 5})", "'nextPaginationToken'"},
+    };
+    for (auto const& [text, expected] : cases)
+    {
+        BOOST_TEST_CONTEXT("json " << text)
+        {
+            model_page page;
+            std::string problem;
+            auto ec = detail::read_page(boost::json::parse(text), page, problem);
+            BOOST_TEST((ec == client_errc::unexpected_response));
+            BOOST_TEST(problem.find(expected) != std::string::npos, problem);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_page_reads_every_model_in_order)
+{
+    model_page page;
+    std::string problem;
+    auto ec = detail::read_page(
+        boost::json::parse(R"({"models": [{"id": "a"}, {"id": "b"}, {"id": "c"}],
+                               "nextPaginationToken": "t"})"),
+        page, problem);
+    BOOST_TEST_REQUIRE(!ec);
+    BOOST_TEST_REQUIRE(page.models.size() == 3u);
+    BOOST_TEST(page.models[0].id == "a");
+    BOOST_TEST(page.models[2].id == "c");
+}
+
+BOOST_AUTO_TEST_CASE(descriptions_read_objects_null_and_missing)
+{
+    model_description d;
+    std::string problem;
+    BOOST_TEST(!detail::read_description(
+        boost::json::parse(R"({"description": {"value": "# Hi", "assets": [1], "models": []}})"),
+        d, problem));
+    BOOST_TEST(d.value == "# Hi");
+    BOOST_TEST(d.assets.size() == 1u);
+
+    BOOST_TEST(!detail::read_description(boost::json::parse(R"({"description": null})"), d,
+                                         problem));
+    BOOST_TEST(d.value.empty());
+
+    auto ec = detail::read_description(boost::json::parse(R"({"description": 3})"), d, problem);
+    BOOST_TEST((ec == client_errc::unexpected_response));
+}
+
+BOOST_AUTO_TEST_CASE(bodies_that_are_not_json_are_reported)
+{
+    boost::json::value v;
+    std::string problem;
+    BOOST_TEST(!detail::parse_body("<html>502 Bad Gateway</html>", v, problem));
+    BOOST_TEST(problem.find("not valid JSON") != std::string::npos);
+    BOOST_TEST(detail::parse_body(R"({"a":1})", v, problem));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -155,12 +155,59 @@ void print_model_line(scenario::model const& m)
     std::cout << "- " << m.name.value_or("(unnamed)") << " (ID: " << m.id << ")\n";
 }
 
+// JSON as compact as Boost.JSON writes it, but with numbers in their shortest round-trip form
+// (0.8, not Boost.JSON's 8E-1), so the output reads like what the service sent.
+void write_json(std::ostream& out, boost::json::value const& value)
+{
+    switch (value.kind())
+    {
+    case boost::json::kind::object:
+    {
+        char separator = '{';
+        for (auto const& [key, member] : value.get_object())
+        {
+            out << separator << boost::json::serialize(boost::json::string(key)) << ':';
+            write_json(out, member);
+            separator = ',';
+        }
+        out << (separator == '{' ? "{}" : "}");
+        break;
+    }
+    case boost::json::kind::array:
+    {
+        char separator = '[';
+        for (auto const& element : value.get_array())
+        {
+            out << separator;
+            write_json(out, element);
+            separator = ',';
+        }
+        out << (separator == '[' ? "[]" : "]");
+        break;
+    }
+    case boost::json::kind::double_:
+    {
+        char digits[32];
+        auto end = std::to_chars(digits, digits + sizeof digits, value.get_double()).ptr;
+        out.write(digits, end - digits);
+        break;
+    }
+    default:
+        out << boost::json::serialize(value);
+    }
+}
+
 void print_model(scenario::model const& m, bool json)
 {
     if (json)
-        std::cout << boost::json::serialize(m.raw) << '\n';
+    {
+        write_json(std::cout, m.raw);
+        std::cout << '\n';
+    }
     else
+    {
         print_model_line(m);
+    }
 }
 
 // The API guide's example: the first official and third-party models of the catalogue.

@@ -130,6 +130,72 @@ BOOST_AUTO_TEST_CASE(a_call_cancelled_while_waiting_leaves_the_queue)
     BOOST_TEST(client.open_connections() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(waiting_calls_are_served_in_arrival_order)
+{
+    asio::io_context io;
+    auto client = make_client(io, pool_of(1));
+    auto models = client.models();
+    auto ids = public_ids(5);
+    std::vector<std::string> order;
+
+    auto call = [&](std::string name, std::string id) -> asio::awaitable<void> {
+        co_await models.get(id);
+        order.push_back(name);
+    };
+    auto rethrow = [](std::exception_ptr e) {
+        if (e)
+            std::rethrow_exception(e);
+    };
+    // A holds the one connection and asks again as soon as it is answered; B, C and D came
+    // before its second call and are served first.
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        co_await call("A", ids[0]);
+        co_await call("E", ids[4]);
+    }, rethrow);
+    for (std::size_t i = 1; i < 4; ++i)
+        asio::co_spawn(io, call(std::string(1, char('A' + i)), ids[i]), rethrow);
+    io.run_for(std::chrono::seconds(30));
+
+    BOOST_TEST(order == (std::vector<std::string>{"A", "B", "C", "D", "E"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(client.handshakes() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_cancelled_bare_co_await_throws_scenario_error)
+{
+    asio::io_context io;
+    auto client = make_client(io, pool_of(1));
+    auto models = client.models();
+    auto ids = public_ids(2);
+    asio::cancellation_signal cancel;
+    std::exception_ptr thrown;
+
+    models.get(ids[0], [](error_code, model) {}); // holds the only connection
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> { co_await models.get(ids[1]); },
+                   asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e) {
+                       thrown = e;
+                   }));
+    io.poll();
+    cancel.emit(asio::cancellation_type::terminal);
+    io.run_for(std::chrono::seconds(30));
+
+    BOOST_TEST_REQUIRE(static_cast<bool>(thrown));
+    try
+    {
+        std::rethrow_exception(thrown);
+    }
+    catch (scenario::error const& e)
+    {
+        BOOST_TEST((e.code() == asio::error::operation_aborted));
+        BOOST_TEST(std::string(e.what()).find("cancelled") != std::string::npos, e.what());
+    }
+    catch (...)
+    {
+        BOOST_FAIL("not a scenario::error");
+    }
+    BOOST_TEST(client.open_connections() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_call_cancelled_in_flight_frees_its_connection)
 {
     asio::io_context io;
@@ -192,7 +258,8 @@ BOOST_AUTO_TEST_CASE(an_unreachable_server_is_a_network_error_that_says_where)
     options.base_url = "https://127.0.0.1:" + std::to_string(port) + "/v1";
     auto client = make_client(io, options);
     scenario::diagnostics diag;
-    auto [ec, page] = run(io, client.models().list_public({}, diag, asio::as_tuple(asio::use_awaitable)));
+    auto [ec, page] = run(
+        io, client.models().list_public({}, diag, asio::as_tuple(asio::use_awaitable)));
     BOOST_TEST((ec == asio::error::connection_refused));
     BOOST_TEST(diag.message.find("could not connect to 127.0.0.1:" + std::to_string(port)) !=
                std::string::npos, diag.message);
@@ -207,7 +274,8 @@ BOOST_AUTO_TEST_CASE(an_untrusted_certificate_fails_the_handshake)
     auto client = make_client(io, options);
     auto requests_before = shared_api().requests_received();
     scenario::diagnostics diag;
-    auto [ec, page] = run(io, client.models().list_public({}, diag, asio::as_tuple(asio::use_awaitable)));
+    auto [ec, page] = run(
+        io, client.models().list_public({}, diag, asio::as_tuple(asio::use_awaitable)));
     BOOST_TEST((ec.category() == asio::error::get_ssl_category()), ec.message());
     BOOST_TEST(diag.message.find("TLS handshake") != std::string::npos, diag.message);
     BOOST_TEST(diag.message.find("certificate") != std::string::npos, diag.message);

@@ -246,13 +246,40 @@ BOOST_AUTO_TEST_CASE(an_out_of_range_page_size_is_a_typed_400)
         }
 }
 
+BOOST_AUTO_TEST_CASE(the_default_project_goes_with_every_call_and_a_foreign_one_is_a_403)
+{
+    asio::io_context io;
+    auto options = options_for(shared_api());
+    options.project_id = shared_api().project_id();
+    auto client = make_client(io, options);
+    auto page = run(io, client.models().list_public({.page_size = 2}));
+    BOOST_TEST(page.models.size() == 2u);
+    auto targets = shared_api().received_targets();
+    BOOST_TEST(targets.back() == "/v1/models/public?pageSize=2&projectId=" +
+                                     shared_api().project_id());
+
+    options.project_id = "proj_someone-else";
+    auto foreign = make_client(io, options);
+    auto e = failure_of(io, foreign.models().get(std::string(
+                                shared_api().private_catalogue().at(0).at("id").as_string())));
+    BOOST_TEST(e.http_status() == 403u);
+    BOOST_TEST(!e.get_diagnostics().server_reason.empty());
+    BOOST_TEST(std::string(e.what()).find("project") != std::string::npos, e.what());
+}
+
 BOOST_AUTO_TEST_CASE(an_empty_model_id_is_refused_before_sending)
 {
     asio::io_context io;
     auto client = make_client(io);
     auto before = shared_api().requests_received();
-    auto e = failure_of(io, client.models().get(""));
-    BOOST_TEST((e.code() == scenario::client_errc::invalid_argument));
+    for (char const* id : {"", ".", ".."})
+        BOOST_TEST_CONTEXT("id '" << id << "'")
+        {
+            auto e = failure_of(io, client.models().get(id));
+            BOOST_TEST((e.code() == scenario::client_errc::invalid_argument));
+            auto d = failure_of(io, client.models().set_description(id, "x"));
+            BOOST_TEST((d.code() == scenario::client_errc::invalid_argument));
+        }
     BOOST_TEST(shared_api().requests_received() == before);
 }
 
@@ -314,7 +341,8 @@ BOOST_AUTO_TEST_CASE(calls_take_callbacks_futures_and_as_tuple)
     BOOST_TEST(diag.server_reason == "Model model_missing not found");
     BOOST_TEST(future.get().models.size() == 2u);
 
-    auto [ec, page] = run(io, models.list_public({.page_size = 3}, asio::as_tuple(asio::use_awaitable)));
+    auto [ec, page] =
+        run(io, models.list_public({.page_size = 3}, asio::as_tuple(asio::use_awaitable)));
     BOOST_TEST(!ec);
     BOOST_TEST(page.models.size() == 3u);
 }

@@ -120,6 +120,7 @@ BOOST_AUTO_TEST_CASE(a_repeated_token_stops_with_an_error_not_a_loop)
                boost::test_tools::per_element());
     BOOST_TEST(server.targets().size() == 3u);
     BOOST_TEST(stream.pages().done());
+    BOOST_TEST(stream.pages().resume_token().empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_page_can_be_asked_for_again)
@@ -140,6 +141,7 @@ BOOST_AUTO_TEST_CASE(a_failed_page_can_be_asked_for_again)
 
     auto second = run(io, drain(stream));
     BOOST_TEST(!second.ec);
+    BOOST_TEST(stream.pages().resume_token().empty());
     BOOST_TEST(first.ids == std::vector<std::string>{"a"}, boost::test_tools::per_element());
     BOOST_TEST(second.ids == std::vector<std::string>{"b"}, boost::test_tools::per_element());
     auto targets = server.targets();
@@ -162,6 +164,31 @@ BOOST_AUTO_TEST_CASE(a_page_of_the_wrong_shape_is_a_typed_error)
     auto html = run(io, drain(again));
     BOOST_TEST((html.ec == scenario::client_errc::invalid_json));
     BOOST_TEST(html.diag.body == "<html>oops</html>");
+}
+
+BOOST_AUTO_TEST_CASE(a_response_slower_than_the_request_timeout_is_a_timeout_error)
+{
+    using namespace std::chrono_literals;
+    scripted_server server({{200, page_body({"late"}, nullptr), 3s},
+                            {200, page_body({"on time"}, nullptr)}});
+    asio::io_context io;
+    scenario::client_options options;
+    options.base_url = server.base_url();
+    options.ca_pem = server.certificate_pem();
+    options.request_timeout = 300ms;
+    scenario::client client(io, {"key", "secret"}, options);
+
+    auto started = std::chrono::steady_clock::now();
+    auto stream = client.models().all();
+    auto late = run(io, drain(stream));
+    BOOST_TEST((late.ec == boost::beast::error::timeout));
+    BOOST_TEST(late.diag.message.find("300 ms") != std::string::npos, late.diag.message);
+    BOOST_TEST((std::chrono::steady_clock::now() - started < 2s));
+    // The timed-out connection was closed, not reused: the next call gets its own answer.
+    BOOST_TEST(client.open_connections() == 0u);
+    auto again = run(io, drain(stream));
+    BOOST_TEST(!again.ec);
+    BOOST_TEST(again.ids == std::vector<std::string>{"on time"}, boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(pages_are_fetched_only_when_asked_for)

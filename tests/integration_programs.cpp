@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <sys/wait.h>
@@ -150,15 +151,24 @@ BOOST_AUTO_TEST_CASE(the_cli_streams_a_whole_tag_as_json_lines)
     BOOST_TEST_REQUIRE(r.status == 0, r.err);
     auto lines = lines_of(r.out);
     BOOST_TEST(lines.size() == public_count_with_tag("sc:scenario"));
+    std::map<std::string, boost::json::object> sent;
+    for (auto const& row : shared_api().public_catalogue())
+        sent.emplace(std::string(row.at("id").as_string()), row);
     std::set<std::string> ids;
     for (auto const& line : lines)
     {
         auto object = boost::json::parse(line).as_object();
-        ids.insert(std::string(object.at("id").as_string()));
-        BOOST_TEST(object.contains("exampleAssetIds"));
-        BOOST_TEST(object.contains("capabilities"));
+        std::string id(object.at("id").as_string());
+        ids.insert(id);
+        // Every field as the service sent it, unknown ones included.
+        BOOST_TEST_CONTEXT("model " << id)
+        {
+            BOOST_TEST_REQUIRE(sent.count(id) == 1u);
+            BOOST_TEST((object == sent.at(id)));
+        }
     }
     BOOST_TEST(ids.size() == lines.size());
+    BOOST_TEST(r.out.find("8E-1") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(the_cli_limit_stops_after_that_many_models)
@@ -243,6 +253,20 @@ BOOST_AUTO_TEST_CASE(the_readme_example_runs)
     BOOST_TEST_REQUIRE(lines.size() == 101u, r.out);
     BOOST_TEST(lines.back().find(" capabilities") != std::string::npos);
     BOOST_TEST(lines[0].starts_with("model_"), lines[0]);
+}
+
+BOOST_AUTO_TEST_CASE(the_readme_shows_the_example_that_the_tests_build)
+{
+    auto readme = read_file(std::filesystem::path(SCENARIO_SOURCE_DIR) / "README.md");
+    auto example =
+        read_file(std::filesystem::path(SCENARIO_SOURCE_DIR) / "examples/readme_example.cpp");
+    auto start = readme.find("```cpp\n");
+    BOOST_TEST_REQUIRE(start != std::string::npos);
+    start += 7;
+    auto end = readme.find("```", start);
+    auto shown = readme.substr(start, end - start);
+    BOOST_TEST(shown.size() > 500u);
+    BOOST_TEST(example.find(shown) != std::string::npos, "README block differs from the file");
 }
 
 BOOST_AUTO_TEST_CASE(the_readme_example_explains_missing_credentials)

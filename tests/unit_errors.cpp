@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <cstdlib>
 #include <sstream>
 
 using namespace scenario;
@@ -97,6 +98,31 @@ BOOST_AUTO_TEST_CASE(credentials_print_without_their_secret)
     BOOST_TEST(out.str().find(secret) == std::string::npos);
     BOOST_TEST(out.str().find("key_1234567") == std::string::npos);
     BOOST_TEST(out.str().find("redacted") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(credentials_come_from_the_environment)
+{
+    for (char const* name : {"SCENARIO_API_KEY", "SCENARIO_API_SECRET", "SCENARIO_SDK_API_KEY",
+                             "SCENARIO_SDK_API_SECRET"})
+        ::unsetenv(name);
+    BOOST_TEST(!credentials_from_env());
+
+    ::setenv("SCENARIO_SDK_API_KEY", "sdk-key", 1);
+    ::setenv("SCENARIO_SDK_API_SECRET", "sdk-secret", 1);
+    auto sdk = credentials_from_env();
+    BOOST_TEST_REQUIRE(sdk.has_value());
+    BOOST_TEST(sdk->api_key == "sdk-key");
+
+    ::setenv("SCENARIO_API_KEY", "key", 1);
+    ::setenv("SCENARIO_API_SECRET", "", 1); // empty counts as unset
+    auto mixed = credentials_from_env();
+    BOOST_TEST_REQUIRE(mixed.has_value());
+    BOOST_TEST(mixed->api_key == "key");
+    BOOST_TEST(mixed->api_secret == "sdk-secret");
+
+    for (char const* name : {"SCENARIO_API_KEY", "SCENARIO_API_SECRET", "SCENARIO_SDK_API_KEY",
+                             "SCENARIO_SDK_API_SECRET"})
+        ::unsetenv(name);
 }
 
 BOOST_AUTO_TEST_CASE(bad_options_are_refused_at_construction_without_the_secret)

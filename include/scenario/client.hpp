@@ -45,6 +45,7 @@ public:
     {
     }
 
+    /// A moved-from client may only be destroyed or assigned to.
     client(client&&) noexcept = default;
     client& operator=(client&& other) noexcept
     {

@@ -48,9 +48,11 @@ public:
         case client_errc::missing_credentials:
             return "missing credentials; set SCENARIO_API_KEY and SCENARIO_API_SECRET";
         case client_errc::invalid_json:
-            return "the service answered with a body that is not JSON";
+            return "the service answered with a body that is not JSON; check the base URL "
+                   "(a proxy or another server may be answering)";
         case client_errc::unexpected_response:
-            return "the service answered with JSON of an unexpected shape";
+            return "the service answered with JSON of an unexpected shape; check the base URL, "
+                   "or update this client if the service changed";
         case client_errc::repeated_pagination_token:
             return "the service repeated a pagination token; the listing was stopped "
                    "rather than loop forever";
@@ -70,7 +72,8 @@ public:
 
     std::string message(int status) const override
     {
-        return "HTTP " + std::to_string(status) + " " + std::string(status_text(status));
+        auto text = status_text(status);
+        return "HTTP " + std::to_string(status) + (text.empty() ? "" : " ") + std::string(text);
     }
 
     static std::string_view status_text(int status) noexcept
@@ -182,7 +185,9 @@ inline std::string_view advice_for_status(unsigned status) noexcept
     }
     if (status >= 500)
         return "the service failed; try again later";
-    return {};
+    if (status >= 300 && status < 400)
+        return "the service redirected the request; check the base URL";
+    return "the service refused the request";
 }
 
 } // namespace detail

@@ -24,14 +24,37 @@ namespace scenario {
 ///   signature `void(error_code, T)`;
 /// - `models.get(id, diag, token)`: the same, with what is known of a failure in `diag`.
 ///
-/// Arguments are copied: nothing the caller passes must outlive the call. Completions run on
-/// the token's associated executor, by default the client's. Every operation supports
-/// terminal cancellation: a request cancelled in flight closes its connection instead of
-/// returning it to the pool; one cancelled while waiting for a connection leaves the queue.
+/// Arguments are copied before the call returns; only `diag` must outlive the operation, which
+/// writes it just before completing. Completions run on the token's associated executor, by
+/// default the client's, never inside the initiating call. Every operation supports terminal
+/// cancellation: a request cancelled in flight closes its connection instead of returning it
+/// to the pool; one cancelled while waiting for a connection leaves the queue.
 /// Not thread-safe: use the client from its executor's thread (an `io_context` run by one
 /// thread, or a strand).
 class models_api
 {
+    template <class T>
+    using result = boost::asio::awaitable<T>;
+
+    // Defined first: the members below deduce their types from these.
+    auto list_call(detail::listing which, list_params const& params) const
+    {
+        return detail::list_call(state_, which, params);
+    }
+
+    auto description_call(
+        std::string model_id, std::optional<boost::json::value> replacement) const
+    {
+        return detail::description_call(state_, std::move(model_id), std::move(replacement));
+    }
+
+    template <class T, class Op, class CompletionToken>
+    auto start(Op op, diagnostics* diag, CompletionToken&& token) const
+    {
+        return detail::run_with_token<T>(
+            state_->executor(), std::move(op), diag, std::forward<CompletionToken>(token));
+    }
+
 public:
     explicit models_api(std::shared_ptr<detail::client_state> state)
         : state_(std::move(state))
@@ -39,108 +62,142 @@ public:
     }
 
     /// One page of `GET /models`: by default the caller's own models.
-    boost::asio::awaitable<model_page> list(list_params params = {}) const
+    result<model_page> list(list_params params = {}) const
     {
-        return detail::run_or_throw<model_page>(detail::list_call(state_, detail::listing::own, params));
+        return detail::run_or_throw<model_page>(list_call(detail::listing::own, params));
     }
 
-    template <boost::asio::completion_token_for<void(error_code, model_page)> CompletionToken>
+    template <detail::completes_with<model_page> CompletionToken>
     auto list(list_params params, CompletionToken&& token) const
     {
         return start<model_page>(
-            detail::list_call(state_, detail::listing::own, params), nullptr, std::forward<CompletionToken>(token));
+            list_call(detail::listing::own, params), nullptr,
+            std::forward<CompletionToken>(token));
     }
 
-    template <boost::asio::completion_token_for<void(error_code, model_page)> CompletionToken>
+    template <detail::completes_with<model_page> CompletionToken>
     auto list(list_params params, diagnostics& diag, CompletionToken&& token) const
     {
-        return start<model_page>(detail::list_call(state_, detail::listing::own, params), &diag, std::forward<CompletionToken>(token));
+        return start<model_page>(
+            list_call(detail::listing::own, params), &diag, std::forward<CompletionToken>(token));
     }
 
     /// One page of `GET /models/public`: the public catalogue.
-    boost::asio::awaitable<model_page> list_public(list_params params = {}) const
+    result<model_page> list_public(list_params params = {}) const
     {
-        return detail::run_or_throw<model_page>(
-            detail::list_call(state_, detail::listing::public_, params));
+        return detail::run_or_throw<model_page>(list_call(detail::listing::public_, params));
     }
 
-    template <boost::asio::completion_token_for<void(error_code, model_page)> CompletionToken>
+    template <detail::completes_with<model_page> CompletionToken>
     auto list_public(list_params params, CompletionToken&& token) const
     {
         return start<model_page>(
-            detail::list_call(state_, detail::listing::public_, params), nullptr, std::forward<CompletionToken>(token));
+            list_call(detail::listing::public_, params), nullptr,
+            std::forward<CompletionToken>(token));
     }
 
-    template <boost::asio::completion_token_for<void(error_code, model_page)> CompletionToken>
+    template <detail::completes_with<model_page> CompletionToken>
     auto list_public(list_params params, diagnostics& diag, CompletionToken&& token) const
     {
         return start<model_page>(
-            detail::list_call(state_, detail::listing::public_, params), &diag, std::forward<CompletionToken>(token));
+            list_call(detail::listing::public_, params), &diag,
+            std::forward<CompletionToken>(token));
     }
 
     /// `GET /models/{model_id}`: one model, with `inputs` and `ui_config` for custom models.
     /// The id is sent percent-encoded as one path segment.
-    boost::asio::awaitable<model> get(std::string model_id) const
+    result<model> get(std::string model_id) const
     {
         return detail::run_or_throw<model>(detail::get_call(state_, std::move(model_id)));
     }
 
-    template <boost::asio::completion_token_for<void(error_code, model)> CompletionToken>
+    template <detail::completes_with<model> CompletionToken>
     auto get(std::string model_id, CompletionToken&& token) const
     {
-        return start<model>(detail::get_call(state_, std::move(model_id)), nullptr, std::forward<CompletionToken>(token));
+        return start<model>(
+            detail::get_call(state_, std::move(model_id)), nullptr,
+            std::forward<CompletionToken>(token));
     }
 
-    template <boost::asio::completion_token_for<void(error_code, model)> CompletionToken>
+    template <detail::completes_with<model> CompletionToken>
     auto get(std::string model_id, diagnostics& diag, CompletionToken&& token) const
     {
-        return start<model>(detail::get_call(state_, std::move(model_id)), &diag, std::forward<CompletionToken>(token));
+        return start<model>(
+            detail::get_call(state_, std::move(model_id)), &diag,
+            std::forward<CompletionToken>(token));
     }
 
     /// `GET /models/{model_id}/description`; an empty `value` when there is none.
-    boost::asio::awaitable<model_description> get_description(std::string model_id) const
+    result<model_description> get_description(std::string model_id) const
     {
         return detail::run_or_throw<model_description>(
-            detail::description_call(state_, std::move(model_id), std::nullopt));
+            description_call(std::move(model_id), std::nullopt));
     }
 
-    template <boost::asio::completion_token_for<void(error_code, model_description)>
-                  CompletionToken>
+    template <detail::completes_with<model_description> CompletionToken>
     auto get_description(std::string model_id, CompletionToken&& token) const
     {
         return start<model_description>(
-            detail::description_call(state_, std::move(model_id), std::nullopt), nullptr, std::forward<CompletionToken>(token));
+            description_call(std::move(model_id), std::nullopt), nullptr,
+            std::forward<CompletionToken>(token));
+    }
+
+    template <detail::completes_with<model_description> CompletionToken>
+    auto get_description(std::string model_id, diagnostics& diag, CompletionToken&& token) const
+    {
+        return start<model_description>(
+            description_call(std::move(model_id), std::nullopt), &diag,
+            std::forward<CompletionToken>(token));
     }
 
     /// `PUT /models/{model_id}/description`: replaces the markdown; answers like the GET.
-    boost::asio::awaitable<model_description> set_description(
-        std::string model_id, std::string markdown) const
+    result<model_description> set_description(std::string model_id, std::string markdown) const
     {
         return detail::run_or_throw<model_description>(
-            detail::description_call(state_, std::move(model_id), boost::json::value(markdown)));
+            description_call(std::move(model_id), boost::json::value(markdown)));
     }
 
-    template <boost::asio::completion_token_for<void(error_code, model_description)>
-                  CompletionToken>
-    auto set_description(std::string model_id, std::string markdown, CompletionToken&& token) const
+    template <detail::completes_with<model_description> CompletionToken>
+    auto set_description(
+        std::string model_id, std::string markdown, CompletionToken&& token) const
     {
         return start<model_description>(
-            detail::description_call(state_, std::move(model_id), boost::json::value(markdown)), nullptr, std::forward<CompletionToken>(token));
+            description_call(std::move(model_id), boost::json::value(markdown)), nullptr,
+            std::forward<CompletionToken>(token));
+    }
+
+    template <detail::completes_with<model_description> CompletionToken>
+    auto set_description(
+        std::string model_id, std::string markdown, diagnostics& diag,
+        CompletionToken&& token) const
+    {
+        return start<model_description>(
+            description_call(std::move(model_id), boost::json::value(markdown)), &diag,
+            std::forward<CompletionToken>(token));
     }
 
     /// `PUT /models/{model_id}/description` with `null`: deletes the description.
-    boost::asio::awaitable<model_description> delete_description(std::string model_id) const
+    result<model_description> delete_description(std::string model_id) const
     {
         return detail::run_or_throw<model_description>(
-            detail::description_call(state_, std::move(model_id), boost::json::value(nullptr)));
+            description_call(std::move(model_id), boost::json::value(nullptr)));
     }
 
-    template <boost::asio::completion_token_for<void(error_code, model_description)>
-                  CompletionToken>
+    template <detail::completes_with<model_description> CompletionToken>
     auto delete_description(std::string model_id, CompletionToken&& token) const
     {
         return start<model_description>(
-            detail::description_call(state_, std::move(model_id), boost::json::value(nullptr)), nullptr, std::forward<CompletionToken>(token));
+            description_call(std::move(model_id), boost::json::value(nullptr)), nullptr,
+            std::forward<CompletionToken>(token));
+    }
+
+    template <detail::completes_with<model_description> CompletionToken>
+    auto delete_description(
+        std::string model_id, diagnostics& diag, CompletionToken&& token) const
+    {
+        return start<model_description>(
+            description_call(std::move(model_id), boost::json::value(nullptr)), &diag,
+            std::forward<CompletionToken>(token));
     }
 
     /// Every page of `GET /models` with these filters, one at a time. See `page_stream`.
@@ -169,13 +226,6 @@ public:
     }
 
 private:
-    template <class T, class Op, class CompletionToken>
-    auto start(Op op, diagnostics* diag, CompletionToken&& token) const
-    {
-        return detail::run_with_token<T>(
-            state_->executor(), std::move(op), diag, std::forward<CompletionToken>(token));
-    }
-
     std::shared_ptr<detail::client_state> state_;
 };
 

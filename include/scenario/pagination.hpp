@@ -70,10 +70,11 @@ public:
         return pagination_.done();
     }
 
-    /// The token the next request will send: keep it to resume the listing later.
-    std::string const& resume_token() const noexcept
+    /// The token the next request will send: keep it to resume the listing later. Empty
+    /// once the listing is over.
+    std::string_view resume_token() const noexcept
     {
-        return pagination_.next_token();
+        return pagination_.done() ? std::string_view() : pagination_.next_token();
     }
 
 private:

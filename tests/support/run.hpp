@@ -39,18 +39,11 @@ T run(boost::asio::io_context& io, boost::asio::awaitable<T> task,
 inline void run(boost::asio::io_context& io, boost::asio::awaitable<void> task,
                 std::chrono::seconds limit = std::chrono::seconds(60))
 {
-    std::exception_ptr failure;
-    bool finished = false;
-    boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e) {
-        failure = e;
-        finished = true;
-    });
-    io.restart();
-    io.run_for(limit);
-    if (!finished)
-        throw std::runtime_error("the operation did not complete in time");
-    if (failure)
-        std::rethrow_exception(failure);
+    auto with_result = [](boost::asio::awaitable<void> t) -> boost::asio::awaitable<bool> {
+        co_await std::move(t);
+        co_return true;
+    };
+    run(io, with_result(std::move(task)), limit);
 }
 
 } // namespace scenario_tests

@@ -13,11 +13,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <chrono>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -30,6 +32,7 @@ struct scripted_response
 {
     unsigned status = 200;
     std::string body;
+    std::chrono::milliseconds delay{0}; // before the response is written
 };
 
 class scripted_server
@@ -109,6 +112,11 @@ private:
                     next = std::move(script_.front());
                     script_.pop_front();
                 }
+            }
+            if (next.delay.count() > 0)
+            {
+                boost::asio::steady_timer pause(io_, next.delay);
+                co_await pause.async_wait(use);
             }
             http::response<http::string_body> response{http::int_to_status(next.status), 11};
             response.set(http::field::content_type, "application/json");

@@ -10,6 +10,7 @@
 #include <boost/asio/co_spawn.hpp>
 
 #include <exception>
+#include <optional>
 #include <tuple>
 #include <utility>
 
@@ -22,15 +23,35 @@ namespace scenario::detail {
 
 namespace asio = boost::asio;
 
+// A completion token for an operation that completes with (error_code, T).
+template <class CompletionToken, class T>
+concept completes_with = asio::completion_token_for<CompletionToken, void(error_code, T)>;
+
+// A cancellation surfaces inside Asio as a plain system_error; callers get scenario::error
+// whatever the cause, so one catch clause serves.
 template <class T, class Op>
 asio::awaitable<T> run_or_throw(Op op)
 {
     diagnostics diag;
     error_code ec;
-    T value = co_await op(diag, ec);
+    std::optional<T> value;
+    try
+    {
+        value.emplace(co_await op(diag, ec));
+    }
+    catch (scenario::error const&)
+    {
+        throw;
+    }
+    catch (boost::system::system_error const& e)
+    {
+        ec = e.code();
+        if (diag.message.empty() && ec == asio::error::operation_aborted)
+            diag.message = "the call was cancelled";
+    }
     if (ec)
         throw error(ec, std::move(diag));
-    co_return value;
+    co_return std::move(*value);
 }
 
 // Delivers a co_spawned result to a handler as (error_code, T), keeping the handler's
@@ -74,6 +95,8 @@ auto run_with_token(
             {
                 ec = e.code();
             }
+            if (ec)
+                value = T{}; // no partial result travels with an error
             if (diag_out != nullptr)
                 *diag_out = std::move(diag);
             co_return std::tuple<error_code, T>{ec, std::move(value)};

@@ -29,7 +29,7 @@ struct request_spec
     std::string target{};     // origin-form, query included
     std::string path{};       // for messages: the target without its query
     std::string body{};       // JSON, or empty for none
-    bool idempotent = true; // may be sent again after a failure that left no answer
+    bool idempotent = false;  // may be sent again after a failure that left no answer
 };
 
 struct http_response
@@ -155,8 +155,9 @@ public:
                 co_return http_response{};
             }
 
+            // Only a connection that died while idle: not a timeout, not a cancellation.
             bool stale = conn.reused() && !answered && spec.idempotent &&
-                         ec != asio::error::operation_aborted;
+                         ec != asio::error::operation_aborted && ec != beast::error::timeout;
             if (stale && attempt <= options_.max_connections)
                 continue;
             diag.message = describe_transport_failure(ec);
@@ -274,10 +275,11 @@ private:
                    " ms (raise request_timeout or try again)";
         if (ec == http::error::body_limit)
             return "the response body is larger than body_limit (" +
-                   std::to_string(options_.body_limit) + " bytes)";
+                   std::to_string(options_.body_limit) +
+                   " bytes); raise body_limit or ask for smaller pages";
         if (ec == http::error::header_limit)
             return "the response header is larger than header_limit (" +
-                   std::to_string(options_.header_limit) + " bytes)";
+                   std::to_string(options_.header_limit) + " bytes); raise header_limit";
         if (ec == asio::error::operation_aborted)
             return "the call was cancelled";
         return "the connection to " + endpoint_.host_header + " failed: " + ec.message();

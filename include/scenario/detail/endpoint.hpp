@@ -9,6 +9,8 @@
 #include <boost/url/rfc/unreserved_chars.hpp>
 #include <boost/url/url.hpp>
 
+#include <charconv>
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -21,6 +23,7 @@ struct endpoint
 {
     std::string host;        // for resolving and certificate checks; no brackets
     std::string port;        // as digits
+    std::uint16_t port_number = 443;
     std::string host_header; // as the Host header wants it
     std::string base_path;   // the API root, without a trailing slash
     bool host_is_name = true; // SNI is sent only for names (RFC 6066 forbids addresses)
@@ -44,6 +47,17 @@ inline error_code parse_endpoint(std::string_view base_url, endpoint& out, std::
     out.host = parsed->host_address();
     out.host_is_name = parsed->host_type() == boost::urls::host_type::name;
     out.port = parsed->has_port() ? std::string(parsed->port()) : std::string("443");
+    unsigned long number = 0;
+    auto [end, parse_ec] =
+        std::from_chars(out.port.data(), out.port.data() + out.port.size(), number);
+    if (parse_ec != std::errc() || end != out.port.data() + out.port.size() || number == 0 ||
+        number > 65535)
+    {
+        problem = "the port of the base URL '" + std::string(base_url.substr(0, 200)) +
+                  "' is not a number from 1 to 65535";
+        return client_errc::invalid_base_url;
+    }
+    out.port_number = static_cast<std::uint16_t>(number);
     out.host_header = std::string(parsed->encoded_host_and_port());
     out.base_path = std::string(parsed->encoded_path());
     while (!out.base_path.empty() && out.base_path.back() == '/')

@@ -32,8 +32,8 @@ inline asio::awaitable<boost::json::value> call_json(
     if (ec)
         co_return boost::json::value{};
 
-    boost::json::value body;
-    if (!parse_body(response.body, body, diag.message))
+    boost::json::value body; // an empty body (204, or a DELETE) reads as null
+    if (!response.body.empty() && !parse_body(response.body, body, diag.message))
     {
         ec = client_errc::invalid_json;
         diag.request_id = std::move(response.request_id);
@@ -83,7 +83,7 @@ inline asio::awaitable<model_page> fetch_page(
     target.add("paginationToken", token);
 
     // GCC 12 destroys a braced temporary in a co_await expression twice: name it first.
-    request_spec spec{.target = target.target(), .path = target.path()};
+    request_spec spec{.target = target.target(), .path = target.path(), .idempotent = true};
     auto body = co_await call_json(state, std::move(spec), diag, ec);
     model_page page;
     if (!ec)
@@ -91,12 +91,15 @@ inline asio::awaitable<model_page> fetch_page(
     co_return page;
 }
 
+// Refuses what cannot name a model: nothing, and the dot segments that servers and proxies
+// would read as "this folder" or "the one above".
 inline bool check_model_id(std::string_view model_id, diagnostics& diag, error_code& ec)
 {
-    if (!model_id.empty())
+    if (!model_id.empty() && model_id != "." && model_id != "..")
         return true;
     ec = client_errc::invalid_argument;
-    diag.message = "the model id is empty; pass the id of a model, such as model_abc";
+    diag.message = "the model id '" + std::string(model_id) +
+                   "' cannot name a model; pass the id of a model, such as model_abc";
     return false;
 }
 
@@ -119,7 +122,7 @@ inline asio::awaitable<model> fetch_model(
     if (!check_model_id(model_id, diag, ec))
         co_return result;
     auto target = model_target(*state, model_id);
-    request_spec spec{.target = target.target(), .path = target.path()};
+    request_spec spec{.target = target.target(), .path = target.path(), .idempotent = true};
     auto body = co_await call_json(state, std::move(spec), diag, ec);
     if (!ec)
         note_shape_error(ec = read_single_model(std::move(body), result, diag.message), diag);
@@ -135,7 +138,7 @@ inline asio::awaitable<model_description> exchange_description(
     if (!check_model_id(model_id, diag, ec))
         co_return result;
     auto target = model_target(*state, model_id, "description");
-    request_spec spec{.target = target.target(), .path = target.path()};
+    request_spec spec{.target = target.target(), .path = target.path(), .idempotent = true};
     if (replacement)
     {
         spec.method = http::verb::put;

@@ -60,11 +60,11 @@ Number parse_number(std::string_view option, std::string_view text, Number maxim
 {
     Number value{};
     auto const [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || error != std::errc{} || end != text.data() + text.size()
-        || value > maximum)
+    if (text.empty() || error != std::errc{} || end != text.data() + text.size() || value > maximum)
     {
-        throw bad_command_line{"option " + std::string(option) + " wants a number from 0 to "
-            + std::to_string(maximum) + ", not '" + std::string(text) + "'"};
+        throw bad_command_line{
+            "option " + std::string(option) + " wants a number from 0 to " +
+            std::to_string(maximum) + ", not '" + std::string(text) + "'"};
     }
     return value;
 }
@@ -84,15 +84,16 @@ command_line parse_command_line(int argc, char** argv)
         // Both "--port 8443" and "--port=8443".
         std::string_view name = argument;
         std::optional<std::string_view> value;
-        if (auto const equals = argument.find('='); argument.starts_with("--")
-            && equals != std::string_view::npos)
+        if (auto const equals = argument.find('=');
+            argument.starts_with("--") && equals != std::string_view::npos)
         {
             name = argument.substr(0, equals);
             value = argument.substr(equals + 1);
         }
 
-        bool const known = name == "--port" || name == "--key" || name == "--secret"
-            || name == "--public-models" || name == "--private-models" || name == "--ca-out";
+        bool const known = name == "--port" || name == "--key" || name == "--secret" ||
+                           name == "--public-models" || name == "--private-models" ||
+                           name == "--ca-out";
         if (!known)
             throw bad_command_line{"unknown option '" + std::string(argument) + "'"};
         if (!value)
@@ -148,7 +149,7 @@ int main(int argc, char** argv)
         // catalogue is being built still ends the program cleanly.
         boost::asio::io_context signals_context;
         boost::asio::signal_set signals{signals_context, SIGINT, SIGTERM};
-        signals.async_wait([](boost::system::error_code, int) { });
+        signals.async_wait([](boost::system::error_code, int) {});
 
         scenario::testing::local_api api{command.options};
 
@@ -157,14 +158,12 @@ int main(int argc, char** argv)
         ca_file.close();
         if (!ca_file)
         {
-            std::cerr << program << ": cannot write the certificate to " << command.ca_out
-                      << '\n';
+            std::cerr << program << ": cannot write the certificate to " << command.ca_out << '\n';
             return 1;
         }
 
         std::cout << "base_url=" << api.base_url() << std::endl;
-        std::cout << "ca_file=" << std::filesystem::absolute(command.ca_out).string()
-                  << std::endl;
+        std::cout << "ca_file=" << std::filesystem::absolute(command.ca_out).string() << std::endl;
 
         signals_context.run();
         api.stop();

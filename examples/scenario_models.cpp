@@ -78,8 +78,9 @@ std::size_t parse_count(std::string_view option, std::string_view text)
     std::size_t value = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (ec != std::errc() || end != text.data() + text.size() || value == 0)
-        throw usage_error(std::string(option) + " takes a positive whole number, not '" +
-                          std::string(text) + "'");
+        throw usage_error(
+            std::string(option) + " takes a positive whole number, not '" + std::string(text) +
+            "'");
     return value;
 }
 
@@ -192,8 +193,7 @@ void write_json(std::ostream& out, boost::json::value const& value)
         out.write(digits, end - digits);
         break;
     }
-    default:
-        out << boost::json::serialize(value);
+    default: out << boost::json::serialize(value);
     }
 }
 
@@ -216,8 +216,7 @@ asio::awaitable<void> show_guide(scenario::models_api models)
     for (char const* tag : {"sc:scenario", "sc:third-party"})
     {
         auto page = co_await models.list_public({.tags = tag, .page_size = 10});
-        std::cout << "--- Found " << page.models.size() << " models for tag: " << tag
-                  << " ---\n";
+        std::cout << "--- Found " << page.models.size() << " models for tag: " << tag << " ---\n";
         for (auto const& m : page.models)
             print_model_line(m);
     }
@@ -292,10 +291,8 @@ int exit_status_for(boost::system::error_code const& ec)
         case scenario::client_errc::invalid_argument:
         case scenario::client_errc::invalid_base_url:
         case scenario::client_errc::invalid_trust_anchor:
-        case scenario::client_errc::missing_credentials:
-            return exit_usage;
-        default:
-            return exit_api;
+        case scenario::client_errc::missing_credentials: return exit_usage;
+        default: return exit_api;
         }
     }
     return exit_network;

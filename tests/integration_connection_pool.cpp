@@ -51,12 +51,18 @@ BOOST_AUTO_TEST_CASE(three_hundred_concurrent_gets_on_one_thread_share_the_pool)
     std::vector<std::string> answered(ids.size());
     for (std::size_t i = 0; i < ids.size(); ++i)
     {
-        asio::co_spawn(io, [&, i]() -> asio::awaitable<void> {
-            auto m = co_await models.get(ids[i]);
-            answered[i] = m.id;
-            most_open = std::max(most_open, client.open_connections());
-            ++completed;
-        }, [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+        asio::co_spawn(
+            io,
+            [&, i]() -> asio::awaitable<void> {
+                auto m = co_await models.get(ids[i]);
+                answered[i] = m.id;
+                most_open = std::max(most_open, client.open_connections());
+                ++completed;
+            },
+            [](std::exception_ptr e) {
+                if (e)
+                    std::rethrow_exception(e);
+            });
     }
     io.run_for(std::chrono::seconds(120));
 
@@ -85,8 +91,8 @@ BOOST_AUTO_TEST_CASE(sequential_calls_reuse_one_connection)
 
 BOOST_AUTO_TEST_CASE(a_connection_the_server_closed_while_idle_is_replaced)
 {
-    scenario::testing::local_api api({.public_models = 20, .private_models = 2,
-                                      .idle_timeout = std::chrono::seconds(1)});
+    scenario::testing::local_api api(
+        {.public_models = 20, .private_models = 2, .idle_timeout = std::chrono::seconds(1)});
     asio::io_context io;
     scenario::client client(io, credentials_for(api), options_for(api));
     auto models = client.models();
@@ -148,16 +154,20 @@ BOOST_AUTO_TEST_CASE(waiting_calls_are_served_in_arrival_order)
     };
     // A holds the one connection and asks again as soon as it is answered; B, C and D came
     // before its second call and are served first.
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        co_await call("A", ids[0]);
-        co_await call("E", ids[4]);
-    }, rethrow);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            co_await call("A", ids[0]);
+            co_await call("E", ids[4]);
+        },
+        rethrow);
     for (std::size_t i = 1; i < 4; ++i)
         asio::co_spawn(io, call(std::string(1, char('A' + i)), ids[i]), rethrow);
     io.run_for(std::chrono::seconds(30));
 
-    BOOST_TEST(order == (std::vector<std::string>{"A", "B", "C", "D", "E"}),
-               boost::test_tools::per_element());
+    BOOST_TEST(
+        order == (std::vector<std::string>{"A", "B", "C", "D", "E"}),
+        boost::test_tools::per_element());
     BOOST_TEST(client.handshakes() == 1u);
 }
 
@@ -171,10 +181,9 @@ BOOST_AUTO_TEST_CASE(a_cancelled_bare_co_await_throws_scenario_error)
     std::exception_ptr thrown;
 
     models.get(ids[0], [](error_code, model) {}); // holds the only connection
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> { co_await models.get(ids[1]); },
-                   asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e) {
-                       thrown = e;
-                   }));
+    asio::co_spawn(
+        io, [&]() -> asio::awaitable<void> { co_await models.get(ids[1]); },
+        asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e) { thrown = e; }));
     io.poll();
     cancel.emit(asio::cancellation_type::terminal);
     io.run_for(std::chrono::seconds(30));
@@ -209,9 +218,9 @@ BOOST_AUTO_TEST_CASE(a_call_cancelled_in_flight_frees_its_connection)
         error_code cancelled_ec;
         bool cancelled_done = false;
         models.get(id, asio::bind_cancellation_slot(cancel.slot(), [&](error_code ec, model) {
-            cancelled_ec = ec;
-            cancelled_done = true;
-        }));
+                       cancelled_ec = ec;
+                       cancelled_done = true;
+                   }));
         asio::steady_timer tick(io, std::chrono::milliseconds(0));
         co_await tick.async_wait(asio::use_awaitable);
         cancel.emit(asio::cancellation_type::terminal);
@@ -258,11 +267,13 @@ BOOST_AUTO_TEST_CASE(an_unreachable_server_is_a_network_error_that_says_where)
     options.base_url = "https://127.0.0.1:" + std::to_string(port) + "/v1";
     auto client = make_client(io, options);
     scenario::diagnostics diag;
-    auto [ec, page] = run(
-        io, client.models().list_public({}, diag, asio::as_tuple(asio::use_awaitable)));
+    auto [ec, page] =
+        run(io, client.models().list_public({}, diag, asio::as_tuple(asio::use_awaitable)));
     BOOST_TEST((ec == asio::error::connection_refused));
-    BOOST_TEST(diag.message.find("could not connect to 127.0.0.1:" + std::to_string(port)) !=
-               std::string::npos, diag.message);
+    BOOST_TEST(
+        diag.message.find("could not connect to 127.0.0.1:" + std::to_string(port)) !=
+            std::string::npos,
+        diag.message);
     BOOST_TEST(client.open_connections() == 0u);
 }
 
@@ -274,8 +285,8 @@ BOOST_AUTO_TEST_CASE(an_untrusted_certificate_fails_the_handshake)
     auto client = make_client(io, options);
     auto requests_before = shared_api().requests_received();
     scenario::diagnostics diag;
-    auto [ec, page] = run(
-        io, client.models().list_public({}, diag, asio::as_tuple(asio::use_awaitable)));
+    auto [ec, page] =
+        run(io, client.models().list_public({}, diag, asio::as_tuple(asio::use_awaitable)));
     BOOST_TEST((ec.category() == asio::error::get_ssl_category()), ec.message());
     BOOST_TEST(diag.message.find("TLS handshake") != std::string::npos, diag.message);
     BOOST_TEST(diag.message.find("certificate") != std::string::npos, diag.message);

@@ -156,8 +156,8 @@ BOOST_AUTO_TEST_CASE(tag_filters_are_exact)
             joined += (joined.empty() ? "" : ",") + tag;
         BOOST_TEST_CONTEXT("tags " << joined)
         {
-            auto ids = run(io, collect(client.models().all_public(
-                                   {.tags = joined, .page_size = 200})));
+            auto ids =
+                run(io, collect(client.models().all_public({.tags = joined, .page_size = 200})));
             BOOST_TEST(ids == public_ids_with_any_tag(tags), boost::test_tools::per_element());
         }
     }
@@ -194,9 +194,8 @@ BOOST_AUTO_TEST_CASE(get_of_a_custom_model_carries_inputs_and_ui_config)
     asio::io_context io;
     auto client = make_client(io);
     auto rows = shared_api().private_catalogue();
-    auto custom = std::find_if(rows.begin(), rows.end(), [](auto const& row) {
-        return row.at("custom").as_bool();
-    });
+    auto custom = std::find_if(
+        rows.begin(), rows.end(), [](auto const& row) { return row.at("custom").as_bool(); });
     BOOST_TEST_REQUIRE((custom != rows.end()));
     auto m = run(io, client.models().get(std::string(custom->at("id").as_string())));
     BOOST_TEST(m.custom);
@@ -255,13 +254,14 @@ BOOST_AUTO_TEST_CASE(the_default_project_goes_with_every_call_and_a_foreign_one_
     auto page = run(io, client.models().list_public({.page_size = 2}));
     BOOST_TEST(page.models.size() == 2u);
     auto targets = shared_api().received_targets();
-    BOOST_TEST(targets.back() == "/v1/models/public?pageSize=2&projectId=" +
-                                     shared_api().project_id());
+    BOOST_TEST(
+        targets.back() == "/v1/models/public?pageSize=2&projectId=" + shared_api().project_id());
 
     options.project_id = "proj_someone-else";
     auto foreign = make_client(io, options);
-    auto e = failure_of(io, foreign.models().get(std::string(
-                                shared_api().private_catalogue().at(0).at("id").as_string())));
+    auto e = failure_of(
+        io, foreign.models().get(
+                std::string(shared_api().private_catalogue().at(0).at("id").as_string())));
     BOOST_TEST(e.http_status() == 403u);
     BOOST_TEST(!e.get_diagnostics().server_reason.empty());
     BOOST_TEST(std::string(e.what()).find("project") != std::string::npos, e.what());
@@ -291,8 +291,9 @@ BOOST_AUTO_TEST_CASE(an_id_with_reserved_characters_reaches_the_server_as_one_se
     BOOST_TEST(e.http_status() == 404u);
     BOOST_TEST(e.get_diagnostics().server_reason == "Model a/b c?d#e% not found");
     auto targets = shared_api().received_targets();
-    BOOST_TEST((std::find(targets.begin(), targets.end(), "/v1/models/a%2Fb%20c%3Fd%23e%25") !=
-                targets.end()));
+    BOOST_TEST(
+        (std::find(targets.begin(), targets.end(), "/v1/models/a%2Fb%20c%3Fd%23e%25") !=
+         targets.end()));
 }
 
 BOOST_AUTO_TEST_CASE(a_description_is_set_read_and_deleted)

@@ -71,8 +71,8 @@ BOOST_AUTO_TEST_CASE(an_empty_page_with_a_token_does_not_end_the_listing)
     auto result = run(io, drain(stream));
 
     BOOST_TEST(!result.ec);
-    BOOST_TEST(result.ids == (std::vector<std::string>{"a", "b", "c"}),
-               boost::test_tools::per_element());
+    BOOST_TEST(
+        result.ids == (std::vector<std::string>{"a", "b", "c"}), boost::test_tools::per_element());
     auto targets = server.targets();
     BOOST_TEST_REQUIRE(targets.size() == 3u);
     BOOST_TEST(targets[0] == "/v1/models?pageSize=2&tags=sc:scenario");
@@ -86,15 +86,16 @@ BOOST_AUTO_TEST_CASE(null_and_empty_tokens_end_the_listing)
     {
         BOOST_TEST_CONTEXT("token " << end)
         {
-            scripted_server server({{200, page_body({"a"}, R"("t1")")},
-                                    {200, page_body({"b"}, end)}});
+            scripted_server server(
+                {{200, page_body({"a"}, R"("t1")")}, {200, page_body({"b"}, end)}});
             asio::io_context io;
             auto client = client_for(io, server);
             auto stream = client.models().all();
             auto result = run(io, drain(stream));
             BOOST_TEST(!result.ec);
-            BOOST_TEST(result.ids == (std::vector<std::string>{"a", "b"}),
-                       boost::test_tools::per_element());
+            BOOST_TEST(
+                result.ids == (std::vector<std::string>{"a", "b"}),
+                boost::test_tools::per_element());
             BOOST_TEST(server.targets().size() == 2u);
         }
     }
@@ -116,8 +117,8 @@ BOOST_AUTO_TEST_CASE(a_repeated_token_stops_with_an_error_not_a_loop)
     BOOST_TEST((result.ec == scenario::client_errc::repeated_pagination_token));
     BOOST_TEST(result.diag.message.find("pagination token") != std::string::npos);
     // The models of the page that repeated the token are not handed out as if all were well.
-    BOOST_TEST(result.ids == (std::vector<std::string>{"a", "b"}),
-               boost::test_tools::per_element());
+    BOOST_TEST(
+        result.ids == (std::vector<std::string>{"a", "b"}), boost::test_tools::per_element());
     BOOST_TEST(server.targets().size() == 3u);
     BOOST_TEST(stream.pages().done());
     BOOST_TEST(stream.pages().resume_token().empty());
@@ -169,8 +170,8 @@ BOOST_AUTO_TEST_CASE(a_page_of_the_wrong_shape_is_a_typed_error)
 BOOST_AUTO_TEST_CASE(a_response_slower_than_the_request_timeout_is_a_timeout_error)
 {
     using namespace std::chrono_literals;
-    scripted_server server({{200, page_body({"late"}, nullptr), 3s},
-                            {200, page_body({"on time"}, nullptr)}});
+    scripted_server server(
+        {{200, page_body({"late"}, nullptr), 3s}, {200, page_body({"on time"}, nullptr)}});
     asio::io_context io;
     scenario::client_options options;
     options.base_url = server.base_url();

@@ -104,10 +104,11 @@ struct local_environment
     {
         auto ca = dir.path() / "ca.pem";
         std::ofstream(ca) << shared_api().certificate_pem();
-        env = {{"SCENARIO_API_KEY", shared_api().api_key()},
-               {"SCENARIO_API_SECRET", shared_api().api_secret()},
-               {"SCENARIO_BASE_URL", shared_api().base_url()},
-               {"SCENARIO_CA_FILE", ca.string()}};
+        env = {
+            {"SCENARIO_API_KEY", shared_api().api_key()},
+            {"SCENARIO_API_SECRET", shared_api().api_secret()},
+            {"SCENARIO_BASE_URL", shared_api().base_url()},
+            {"SCENARIO_CA_FILE", ca.string()}};
     }
 };
 
@@ -174,8 +175,9 @@ BOOST_AUTO_TEST_CASE(the_cli_streams_a_whole_tag_as_json_lines)
 BOOST_AUTO_TEST_CASE(the_cli_limit_stops_after_that_many_models)
 {
     local_environment local;
-    auto r = run_program(SCENARIO_MODELS_PROGRAM,
-                         {"list", "--public", "--limit", "12", "--page-size", "5"}, local.env);
+    auto r = run_program(
+        SCENARIO_MODELS_PROGRAM, {"list", "--public", "--limit", "12", "--page-size", "5"},
+        local.env);
     BOOST_TEST_REQUIRE(r.status == 0, r.err);
     BOOST_TEST(lines_of(r.out).size() == 12u);
 }
@@ -217,8 +219,8 @@ BOOST_AUTO_TEST_CASE(the_cli_get_and_describe_round_trip)
     BOOST_TEST_REQUIRE(get.status == 0, get.err);
     BOOST_TEST(get.out.find("id: " + id) != std::string::npos, get.out);
 
-    auto set = run_program(SCENARIO_MODELS_PROGRAM, {"describe", id, "--set", "Hello *there*"},
-                           local.env);
+    auto set =
+        run_program(SCENARIO_MODELS_PROGRAM, {"describe", id, "--set", "Hello *there*"}, local.env);
     BOOST_TEST_REQUIRE(set.status == 0, set.err);
     auto read = run_program(SCENARIO_MODELS_PROGRAM, {"describe", id}, local.env);
     BOOST_TEST(read.out == "Hello *there*\n");
@@ -229,11 +231,12 @@ BOOST_AUTO_TEST_CASE(the_cli_get_and_describe_round_trip)
 
 BOOST_AUTO_TEST_CASE(the_cli_refuses_bad_usage_with_status_1)
 {
-    for (std::vector<std::string> args : {std::vector<std::string>{"frobnicate"},
-                                          {"list", "--limit", "x"},
-                                          {"list", "--all", "--limit", "3"},
-                                          {"get"},
-                                          {"list", "--bogus"}})
+    for (std::vector<std::string> args :
+         {std::vector<std::string>{"frobnicate"},
+          {"list", "--limit", "x"},
+          {"list", "--all", "--limit", "3"},
+          {"get"},
+          {"list", "--bogus"}})
     {
         BOOST_TEST_CONTEXT("args " << args.size() << " " << args[0])
         {

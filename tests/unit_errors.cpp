@@ -102,8 +102,9 @@ BOOST_AUTO_TEST_CASE(credentials_print_without_their_secret)
 
 BOOST_AUTO_TEST_CASE(credentials_come_from_the_environment)
 {
-    for (char const* name : {"SCENARIO_API_KEY", "SCENARIO_API_SECRET", "SCENARIO_SDK_API_KEY",
-                             "SCENARIO_SDK_API_SECRET"})
+    for (char const* name :
+         {"SCENARIO_API_KEY", "SCENARIO_API_SECRET", "SCENARIO_SDK_API_KEY",
+          "SCENARIO_SDK_API_SECRET"})
         ::unsetenv(name);
     BOOST_TEST(!credentials_from_env());
 
@@ -120,8 +121,9 @@ BOOST_AUTO_TEST_CASE(credentials_come_from_the_environment)
     BOOST_TEST(mixed->api_key == "key");
     BOOST_TEST(mixed->api_secret == "sdk-secret");
 
-    for (char const* name : {"SCENARIO_API_KEY", "SCENARIO_API_SECRET", "SCENARIO_SDK_API_KEY",
-                             "SCENARIO_SDK_API_SECRET"})
+    for (char const* name :
+         {"SCENARIO_API_KEY", "SCENARIO_API_SECRET", "SCENARIO_SDK_API_KEY",
+          "SCENARIO_SDK_API_SECRET"})
         ::unsetenv(name);
 }
 
@@ -149,13 +151,22 @@ BOOST_AUTO_TEST_CASE(bad_options_are_refused_at_construction_without_the_secret)
     case_ const cases[] = {
         {"http url", {"k", secret}, http_url, client_errc::invalid_base_url, "https"},
         {"bad pem", {"k", secret}, bad_pem, client_errc::invalid_trust_anchor, "ca_pem"},
-        {"missing file", {"k", secret}, missing_file, client_errc::invalid_trust_anchor,
+        {"missing file",
+         {"k", secret},
+         missing_file,
+         client_errc::invalid_trust_anchor,
          "/nonexistent/ca.pem"},
         {"split agent", {"k", secret}, split_agent, client_errc::invalid_argument, "CR, LF"},
-        {"secret with newline", {"k", std::string(secret) + "\n"}, {},
-         client_errc::invalid_argument, "CR, LF"},
+        {"secret with newline",
+         {"k", std::string(secret) + "\n"},
+         {},
+         client_errc::invalid_argument,
+         "CR, LF"},
         {"no key", {"", secret}, {}, client_errc::missing_credentials, "SCENARIO_API_KEY"},
-        {"no connections", {"k", secret}, no_connections, client_errc::invalid_argument,
+        {"no connections",
+         {"k", secret},
+         no_connections,
+         client_errc::invalid_argument,
          "max_connections"},
     };
     for (auto const& c : cases)

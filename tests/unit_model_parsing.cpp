@@ -240,13 +240,13 @@ BOOST_AUTO_TEST_CASE(descriptions_read_objects_null_and_missing)
     model_description d;
     std::string problem;
     BOOST_TEST(!detail::read_description(
-        boost::json::parse(R"({"description": {"value": "# Hi", "assets": [1], "models": []}})"),
-        d, problem));
+        boost::json::parse(R"({"description": {"value": "# Hi", "assets": [1], "models": []}})"), d,
+        problem));
     BOOST_TEST(d.value == "# Hi");
     BOOST_TEST(d.assets.size() == 1u);
 
-    BOOST_TEST(!detail::read_description(boost::json::parse(R"({"description": null})"), d,
-                                         problem));
+    BOOST_TEST(
+        !detail::read_description(boost::json::parse(R"({"description": null})"), d, problem));
     BOOST_TEST(d.value.empty());
 
     auto ec = detail::read_description(boost::json::parse(R"({"description": 3})"), d, problem);

@@ -60,9 +60,10 @@ BOOST_AUTO_TEST_CASE(base_urls_split_into_host_port_and_path)
 
 BOOST_AUTO_TEST_CASE(non_https_or_credentialed_base_urls_are_refused)
 {
-    for (char const* url : {"http://api.cloud.scenario.com/v1", "https://user:pw@host/v1",
-                            "api.cloud.scenario.com/v1", "", "https:///v1", "ftp://x/",
-                            "https://host:99999/v1", "https://host:0/v1"})
+    for (char const* url :
+         {"http://api.cloud.scenario.com/v1", "https://user:pw@host/v1",
+          "api.cloud.scenario.com/v1", "", "https:///v1", "ftp://x/", "https://host:99999/v1",
+          "https://host:0/v1"})
     {
         BOOST_TEST_CONTEXT("url '" << url << "'")
         {
@@ -88,14 +89,15 @@ BOOST_AUTO_TEST_CASE(a_model_id_is_one_encoded_segment)
     std::vector<std::string> segments;
     for (auto segment : parsed->segments())
         segments.emplace_back(segment);
-    BOOST_TEST(segments == (std::vector<std::string>{"v1", "models", "a/b c?d#e%"}),
-               boost::test_tools::per_element());
+    BOOST_TEST(
+        segments == (std::vector<std::string>{"v1", "models", "a/b c?d#e%"}),
+        boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(query_values_round_trip_whatever_they_hold)
 {
     std::string const values[] = {
-        "sc:third-party,sc:scenario", "Image to 3D", "a&b=c", "#hash", "100%", "1+1",
+        "sc:third-party,sc:scenario",  "Image to 3D", "a&b=c", "#hash", "100%", "1+1",
         "caf\xc3\xa9 \xf0\x9f\x8e\xa8"};
     for (auto const& value : values)
     {
@@ -148,13 +150,23 @@ BOOST_AUTO_TEST_CASE(every_listing_parameter_is_sent_in_camel_case)
     auto encoded = target.target();
 
     std::pair<char const*, char const*> const expected[] = {
-        {"tags", "t"}, {"privacy", "public"}, {"pageSize", "50"},
-        {"status", "trained"}, {"type", "flux.1-lora"}, {"collectionId", "c1"},
-        {"collectionIds", "c1,c2"}, {"sortBy", "createdAt"}, {"sortDirection", "asc"},
+        {"tags", "t"},
+        {"privacy", "public"},
+        {"pageSize", "50"},
+        {"status", "trained"},
+        {"type", "flux.1-lora"},
+        {"collectionId", "c1"},
+        {"collectionIds", "c1,c2"},
+        {"sortBy", "createdAt"},
+        {"sortDirection", "asc"},
         {"createdAfter", "2026-01-01T00:00:00.000Z"},
-        {"createdBefore", "2026-02-01T00:00:00.000Z"}, {"updatedAfter", "u1"},
-        {"updatedBefore", "u2"}, {"blacklisted", "false"}, {"loadedOnly", "true"},
-        {"originalAssets", "true"}, {"projectId", "proj_x"}};
+        {"createdBefore", "2026-02-01T00:00:00.000Z"},
+        {"updatedAfter", "u1"},
+        {"updatedBefore", "u2"},
+        {"blacklisted", "false"},
+        {"loadedOnly", "true"},
+        {"originalAssets", "true"},
+        {"projectId", "proj_x"}};
     for (auto const& [key, value] : expected)
         BOOST_TEST_CONTEXT("parameter " << key)
         {
@@ -171,8 +183,9 @@ BOOST_AUTO_TEST_CASE(a_page_request_is_the_encoded_filters_plus_its_token)
     target_builder page("/v1", {"models", "public"});
     page.add_encoded(filters.encoded_query());
     page.add("paginationToken", std::string_view("eyJvZmZzZXQiOjV9+/="));
-    BOOST_TEST(page.target() == "/v1/models/public?pageSize=5&tags=Image%20to%203D"
-                                "&paginationToken=eyJvZmZzZXQiOjV9%2B/%3D");
+    BOOST_TEST(
+        page.target() == "/v1/models/public?pageSize=5&tags=Image%20to%203D"
+                         "&paginationToken=eyJvZmZzZXQiOjV9%2B/%3D");
     BOOST_TEST(decoded_param(page.target(), "paginationToken") == "eyJvZmZzZXQiOjV9+/=");
 }
 

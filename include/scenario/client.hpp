@@ -35,15 +35,13 @@ public:
     client(executor_type executor, credentials creds, client_options options = {})
         : state_(std::make_shared<detail::client_state>(
               std::move(executor), std::move(creds), std::move(options)))
-    {
-    }
+    {}
 
     template <class ExecutionContext>
-        requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
-    client(ExecutionContext& context, credentials creds, client_options options = {})
+    requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&> client(
+        ExecutionContext& context, credentials creds, client_options options = {})
         : client(context.get_executor(), std::move(creds), std::move(options))
-    {
-    }
+    {}
 
     /// A moved-from client may only be destroyed or assigned to.
     client(client&&) noexcept = default;

@@ -38,8 +38,7 @@ public:
     {
         switch (static_cast<client_errc>(value))
         {
-        case client_errc::invalid_argument:
-            return "invalid argument; nothing was sent";
+        case client_errc::invalid_argument: return "invalid argument; nothing was sent";
         case client_errc::invalid_base_url:
             return "invalid base URL; give an absolute https URL such as "
                    "https://api.cloud.scenario.com/v1";
@@ -141,7 +140,7 @@ struct diagnostics
     std::string message{};       ///< what failed, in the client's words
     std::string method{};        ///< the HTTP method of the failed request, if one was made
     std::string path{};          ///< its path, without query and never with credentials
-    unsigned http_status = 0;  ///< the response status, 0 if none arrived
+    unsigned http_status = 0;    ///< the response status, 0 if none arrived
     std::string server_reason{}; ///< `reason`, `message`, `error` or `detail` of the error body
     std::string request_id{};    ///< `x-request-id` (or similar) if the service sent one
     std::string body{};          ///< the raw response body of a failed request
@@ -177,8 +176,7 @@ inline std::string_view advice_for_status(unsigned status) noexcept
     {
     case 400: return "check the request's parameters";
     case 401: return "check SCENARIO_API_KEY and SCENARIO_API_SECRET";
-    case 403:
-        return "the key may not reach this project or resource, or the plan is too low";
+    case 403: return "the key may not reach this project or resource, or the plan is too low";
     case 404: return "check the id; private models are visible only to their project's keys";
     case 429: return "too many requests; wait and try again";
     default: break;
@@ -244,8 +242,7 @@ public:
         : boost::system::system_error(ec)
         , diagnostics_(std::move(diag))
         , what_(describe(ec, diagnostics_))
-    {
-    }
+    {}
 
     /// The details of the failure; `server_reason` and `body` are untrusted text.
     diagnostics const& get_diagnostics() const noexcept
@@ -274,7 +271,6 @@ private:
 
 template <>
 struct boost::system::is_error_code_enum<scenario::client_errc> : std::true_type
-{
-};
+{};
 
 #endif // SCENARIO_ERROR_HPP

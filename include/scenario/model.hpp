@@ -54,7 +54,7 @@ struct model
     std::optional<std::string> short_description;
     std::optional<std::string> author_id;
     std::optional<std::string> owner_id;
-    std::optional<std::string> user_id; ///< deprecated by the service
+    std::optional<std::string> user_id;              ///< deprecated by the service
     std::optional<std::int64_t> access_restrictions; ///< 0 free ... 100 enterprise
     std::optional<model_thumbnail> thumbnail;
     std::optional<std::vector<model_concept>> concepts;

@@ -42,8 +42,7 @@ class models_api
         return detail::list_call(state_, which, params);
     }
 
-    auto description_call(
-        std::string model_id, std::optional<boost::json::value> replacement) const
+    auto description_call(std::string model_id, std::optional<boost::json::value> replacement) const
     {
         return detail::description_call(state_, std::move(model_id), std::move(replacement));
     }
@@ -58,8 +57,7 @@ class models_api
 public:
     explicit models_api(std::shared_ptr<detail::client_state> state)
         : state_(std::move(state))
-    {
-    }
+    {}
 
     /// One page of `GET /models`: by default the caller's own models.
     result<model_page> list(list_params params = {}) const
@@ -71,8 +69,7 @@ public:
     auto list(list_params params, CompletionToken&& token) const
     {
         return start<model_page>(
-            list_call(detail::listing::own, params), nullptr,
-            std::forward<CompletionToken>(token));
+            list_call(detail::listing::own, params), nullptr, std::forward<CompletionToken>(token));
     }
 
     template <detail::completes_with<model_page> CompletionToken>
@@ -158,8 +155,7 @@ public:
     }
 
     template <detail::completes_with<model_description> CompletionToken>
-    auto set_description(
-        std::string model_id, std::string markdown, CompletionToken&& token) const
+    auto set_description(std::string model_id, std::string markdown, CompletionToken&& token) const
     {
         return start<model_description>(
             description_call(std::move(model_id), boost::json::value(markdown)), nullptr,
@@ -192,8 +188,7 @@ public:
     }
 
     template <detail::completes_with<model_description> CompletionToken>
-    auto delete_description(
-        std::string model_id, diagnostics& diag, CompletionToken&& token) const
+    auto delete_description(std::string model_id, diagnostics& diag, CompletionToken&& token) const
     {
         return start<model_description>(
             description_call(std::move(model_id), boost::json::value(nullptr)), &diag,
@@ -209,8 +204,7 @@ public:
     /// Every page of `GET /models/public` with these filters, one at a time.
     page_stream public_pages(list_params params = {}) const
     {
-        return page_stream(
-            state_, detail::make_listing(*state_, detail::listing::public_, params));
+        return page_stream(state_, detail::make_listing(*state_, detail::listing::public_, params));
     }
 
     /// Every model of `GET /models` with these filters, one at a time. See `model_stream`.

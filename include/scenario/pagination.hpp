@@ -85,8 +85,7 @@ private:
         : state_(std::move(state))
         , request_(std::move(request))
         , pagination_(request_.start_token)
-    {
-    }
+    {}
 
     boost::asio::awaitable<std::optional<model_page>> fetch(diagnostics& diag, error_code& ec)
     {
@@ -103,8 +102,13 @@ private:
         struct busy_flag
         {
             bool& busy;
-            ~busy_flag() { busy = false; }
-        } flag{busy_ = true};
+            ~busy_flag()
+            {
+                busy = false;
+            }
+        };
+        busy_ = true;
+        busy_flag flag{busy_};
 
         auto page =
             co_await detail::fetch_page(state_, request_, pagination_.next_token(), diag, ec);
@@ -140,8 +144,7 @@ public:
 
     explicit model_stream(page_stream pages)
         : pages_(std::move(pages))
-    {
-    }
+    {}
 
     /// The next model, or an empty optional when the listing is over; throws `scenario::error`.
     boost::asio::awaitable<std::optional<model>> next()
@@ -155,8 +158,7 @@ public:
     auto next(CompletionToken&& token)
     {
         return detail::run_with_token<std::optional<model>>(
-            pages_.state_->executor(), next_op(), nullptr,
-            std::forward<CompletionToken>(token));
+            pages_.state_->executor(), next_op(), nullptr, std::forward<CompletionToken>(token));
     }
 
     template <boost::asio::completion_token_for<next_signature> CompletionToken>

@@ -15,8 +15,9 @@ namespace scenario_tests {
 // Runs a coroutine to completion on `io` and returns its result, rethrowing what it threw.
 // A hang fails the test after `limit` instead of hanging the suite.
 template <class T>
-T run(boost::asio::io_context& io, boost::asio::awaitable<T> task,
-      std::chrono::seconds limit = std::chrono::seconds(60))
+T run(
+    boost::asio::io_context& io, boost::asio::awaitable<T> task,
+    std::chrono::seconds limit = std::chrono::seconds(60))
 {
     std::exception_ptr failure;
     std::optional<T> result;
@@ -36,8 +37,9 @@ T run(boost::asio::io_context& io, boost::asio::awaitable<T> task,
     return std::move(*result);
 }
 
-inline void run(boost::asio::io_context& io, boost::asio::awaitable<void> task,
-                std::chrono::seconds limit = std::chrono::seconds(60))
+inline void run(
+    boost::asio::io_context& io, boost::asio::awaitable<void> task,
+    std::chrono::seconds limit = std::chrono::seconds(60))
 {
     auto with_result = [](boost::asio::awaitable<void> t) -> boost::asio::awaitable<bool> {
         co_await std::move(t);

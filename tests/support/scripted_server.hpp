@@ -46,8 +46,8 @@ public:
         auto cert = scenario::testing::make_self_signed_certificate();
         certificate_pem_ = cert.certificate_pem;
         tls_.use_certificate_chain(boost::asio::buffer(cert.certificate_pem));
-        tls_.use_private_key(boost::asio::buffer(cert.private_key_pem),
-                             boost::asio::ssl::context::pem);
+        tls_.use_private_key(
+            boost::asio::buffer(cert.private_key_pem), boost::asio::ssl::context::pem);
         boost::asio::co_spawn(io_, accept_loop(), boost::asio::detached);
         thread_ = std::thread([this] { io_.run(); });
     }
@@ -79,8 +79,8 @@ private:
     {
         for (;;)
         {
-            auto [ec, socket] = co_await acceptor_.async_accept(
-                boost::asio::as_tuple(boost::asio::use_awaitable));
+            auto [ec, socket] =
+                co_await acceptor_.async_accept(boost::asio::as_tuple(boost::asio::use_awaitable));
             if (ec)
                 co_return;
             boost::asio::co_spawn(io_, serve(std::move(socket)), boost::asio::detached);

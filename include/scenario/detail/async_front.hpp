@@ -62,8 +62,7 @@ class completion_adapter
 public:
     explicit completion_adapter(Handler handler)
         : handler_(std::move(handler))
-    {
-    }
+    {}
 
     void operator()(std::exception_ptr failure, std::tuple<error_code, T> result)
     {
@@ -82,8 +81,8 @@ auto run_with_token(
     asio::any_io_executor executor, Op op, diagnostics* diag_out, CompletionToken&& token)
 {
     auto initiation = [executor](auto handler, Op op, diagnostics* diag_out) {
-        auto body = [op = std::move(op), diag_out]() mutable
-            -> asio::awaitable<std::tuple<error_code, T>> {
+        auto body = [op = std::move(op),
+                     diag_out]() mutable -> asio::awaitable<std::tuple<error_code, T>> {
             diagnostics diag;
             error_code ec;
             T value{};
@@ -103,8 +102,7 @@ auto run_with_token(
         };
         using handler_type = decltype(handler);
         asio::co_spawn(
-            executor, std::move(body),
-            completion_adapter<handler_type, T>(std::move(handler)));
+            executor, std::move(body), completion_adapter<handler_type, T>(std::move(handler)));
     };
     return asio::async_initiate<CompletionToken, void(error_code, T)>(
         std::move(initiation), token, std::move(op), diag_out);

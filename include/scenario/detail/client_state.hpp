@@ -26,10 +26,10 @@ namespace http = boost::beast::http;
 struct request_spec
 {
     http::verb method = http::verb::get;
-    std::string target{};     // origin-form, query included
-    std::string path{};       // for messages: the target without its query
-    std::string body{};       // JSON, or empty for none
-    bool idempotent = false;  // may be sent again after a failure that left no answer
+    std::string target{};    // origin-form, query included
+    std::string path{};      // for messages: the target without its query
+    std::string body{};      // JSON, or empty for none
+    bool idempotent = false; // may be sent again after a failure that left no answer
 };
 
 struct http_response
@@ -174,15 +174,17 @@ private:
         if (creds.api_key.empty() || creds.api_secret.empty())
             throw error(
                 client_errc::missing_credentials,
-                diagnostics{.message = "an API key and secret are required; set "
-                                       "SCENARIO_API_KEY and SCENARIO_API_SECRET"});
+                diagnostics{
+                    .message = "an API key and secret are required; set "
+                               "SCENARIO_API_KEY and SCENARIO_API_SECRET"});
         if (has_forbidden_header_bytes(creds.api_key) ||
             has_forbidden_header_bytes(creds.api_secret) ||
             has_forbidden_header_bytes(options_.user_agent))
             throw error(
                 client_errc::invalid_argument,
-                diagnostics{.message = "the credentials or the user agent hold a CR, LF or "
-                                       "NUL byte, which would split the HTTP request"});
+                diagnostics{
+                    .message = "the credentials or the user agent hold a CR, LF or "
+                               "NUL byte, which would split the HTTP request"});
         if (options_.max_connections == 0)
             throw error(
                 client_errc::invalid_argument,
@@ -202,8 +204,9 @@ private:
             if (ec)
                 throw error(
                     client_errc::invalid_trust_anchor,
-                    diagnostics{.message = "the ca_pem option holds no usable PEM certificate (" +
-                                           ec.message() + ")"});
+                    diagnostics{
+                        .message = "the ca_pem option holds no usable PEM certificate (" +
+                                   ec.message() + ")"});
         }
         if (!options_.ca_file.empty())
         {
@@ -211,9 +214,9 @@ private:
             if (ec)
                 throw error(
                     client_errc::invalid_trust_anchor,
-                    diagnostics{.message = "could not load trust anchors from '" +
-                                           options_.ca_file + "' (" + ec.message() +
-                                           "); give a readable PEM file"});
+                    diagnostics{
+                        .message = "could not load trust anchors from '" + options_.ca_file +
+                                   "' (" + ec.message() + "); give a readable PEM file"});
         }
     }
 

@@ -61,8 +61,7 @@ public:
         : pool_(std::move(pool))
         , connection_(std::move(conn))
         , reused_(reused)
-    {
-    }
+    {}
     lease(lease&&) noexcept = default;
     lease& operator=(lease&& other) noexcept
     {
@@ -124,8 +123,7 @@ public:
         : executor_(std::move(executor))
         , tls_(tls)
         , settings_(std::move(s))
-    {
-    }
+    {}
 
     // A connection for one request: an idle one if any, else a new one while under the bound,
     // else the first one to come back. Callers are served in arrival order: while anyone
@@ -358,8 +356,7 @@ private:
     // An address in the URL skips the lookup.
     // Limitation: a cancelled call that is resolving a host name ends when the lookup does
     // (at most the connect timeout): the resolver has no per-operation cancellation.
-    asio::awaitable<std::vector<asio::ip::tcp::endpoint>> resolve(
-        error_code& ec, diagnostics& diag)
+    asio::awaitable<std::vector<asio::ip::tcp::endpoint>> resolve(error_code& ec, diagnostics& diag)
     {
         auto const& where = settings_.where;
         std::vector<asio::ip::tcp::endpoint> endpoints;

@@ -4,8 +4,8 @@
 #include <scenario/error.hpp>
 #include <scenario/list_params.hpp>
 
-#include <boost/url/parse.hpp>
 #include <boost/url/encode.hpp>
+#include <boost/url/parse.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 #include <boost/url/url.hpp>
 
@@ -21,11 +21,11 @@ namespace scenario::detail {
 // addressing (host_header, base_path).
 struct endpoint
 {
-    std::string host;        // for resolving and certificate checks; no brackets
-    std::string port;        // as digits
+    std::string host; // for resolving and certificate checks; no brackets
+    std::string port; // as digits
     std::uint16_t port_number = 443;
-    std::string host_header; // as the Host header wants it
-    std::string base_path;   // the API root, without a trailing slash
+    std::string host_header;  // as the Host header wants it
+    std::string base_path;    // the API root, without a trailing slash
     bool host_is_name = true; // SNI is sent only for names (RFC 6066 forbids addresses)
 };
 
@@ -36,12 +36,13 @@ inline error_code parse_endpoint(std::string_view base_url, endpoint& out, std::
         parsed->encoded_host().empty() || parsed->has_userinfo())
     {
         // A URL with user information may hold a password: it is not repeated.
-        bool may_hold_secret = parsed && parsed->has_userinfo();
-        problem = "the base URL " +
-                  (may_hold_secret ? std::string("(not shown: it holds user information)")
-                                   : "'" + std::string(base_url.substr(0, 200)) + "'") +
-                  " is not an absolute https URL without credentials, such as "
-                  "https://api.cloud.scenario.com/v1";
+        problem = "the base URL ";
+        if (parsed && parsed->has_userinfo())
+            problem += "(not shown: it holds user information)";
+        else
+            problem.append("'").append(base_url.substr(0, 200)).append("'");
+        problem += " is not an absolute https URL without credentials, such as "
+                   "https://api.cloud.scenario.com/v1";
         return client_errc::invalid_base_url;
     }
     out.host = parsed->host_address();

@@ -75,10 +75,9 @@ inline asio::awaitable<model_page> fetch_page(
     diagnostics& diag, error_code& ec)
 {
     target_builder target(
-        state->where().base_path,
-        request.which == listing::public_
-            ? std::initializer_list<std::string_view>{"models", "public"}
-            : std::initializer_list<std::string_view>{"models"});
+        state->where().base_path, request.which == listing::public_
+                                      ? std::initializer_list<std::string_view>{"models", "public"}
+                                      : std::initializer_list<std::string_view>{"models"});
     target.add_encoded(request.query);
     target.add("paginationToken", token);
 
@@ -115,8 +114,7 @@ inline target_builder model_target(
 }
 
 inline asio::awaitable<model> fetch_model(
-    std::shared_ptr<client_state> state, std::string model_id, diagnostics& diag,
-    error_code& ec)
+    std::shared_ptr<client_state> state, std::string model_id, diagnostics& diag, error_code& ec)
 {
     model result;
     if (!check_model_id(model_id, diag, ec))
@@ -155,10 +153,10 @@ inline asio::awaitable<model_description> exchange_description(
 inline auto list_call(
     std::shared_ptr<client_state> const& state, listing which, list_params const& params)
 {
-    return [state, request = make_listing(*state, which, params)](
-               diagnostics& diag, error_code& ec) {
-        return fetch_page(state, request, request.start_token, diag, ec);
-    };
+    return
+        [state, request = make_listing(*state, which, params)](diagnostics& diag, error_code& ec) {
+            return fetch_page(state, request, request.start_token, diag, ec);
+        };
 }
 
 inline auto get_call(std::shared_ptr<client_state> const& state, std::string model_id)
@@ -172,8 +170,8 @@ inline auto description_call(
     std::shared_ptr<client_state> const& state, std::string model_id,
     std::optional<boost::json::value> change)
 {
-    return [state, id = std::move(model_id), change = std::move(change)](
-               diagnostics& diag, error_code& ec) {
+    return [state, id = std::move(model_id),
+            change = std::move(change)](diagnostics& diag, error_code& ec) {
         return exchange_description(state, id, change, diag, ec);
     };
 }

@@ -19,8 +19,7 @@ public:
     field_reader(boost::json::object const& object, std::string context)
         : object_(object)
         , context_(std::move(context))
-    {
-    }
+    {}
 
     bool failed() const noexcept
     {
@@ -71,8 +70,8 @@ private:
 
     void fail(std::string_view key, std::string_view expected)
     {
-        problem_ = "field '" + std::string(key) + "' of " + context_ + " is not " +
-                   std::string(expected);
+        problem_ =
+            "field '" + std::string(key) + "' of " + context_ + " is not " + std::string(expected);
     }
 
     static bool assign(boost::json::value const& v, std::string& out)
@@ -194,17 +193,38 @@ private:
         return true;
     }
 
-    static char const* expected_name(std::string const&) { return "a string"; }
-    static char const* expected_name(bool) { return "a boolean"; }
-    static char const* expected_name(std::int64_t) { return "an integer"; }
-    static char const* expected_name(double) { return "a number"; }
+    static char const* expected_name(std::string const&)
+    {
+        return "a string";
+    }
+    static char const* expected_name(bool)
+    {
+        return "a boolean";
+    }
+    static char const* expected_name(std::int64_t)
+    {
+        return "an integer";
+    }
+    static char const* expected_name(double)
+    {
+        return "a number";
+    }
     static char const* expected_name(std::vector<std::string> const&)
     {
         return "an array of strings";
     }
-    static char const* expected_name(boost::json::array const&) { return "an array"; }
-    static char const* expected_name(boost::json::object const&) { return "an object"; }
-    static char const* expected_name(boost::json::value const&) { return "JSON"; }
+    static char const* expected_name(boost::json::array const&)
+    {
+        return "an array";
+    }
+    static char const* expected_name(boost::json::object const&)
+    {
+        return "an object";
+    }
+    static char const* expected_name(boost::json::value const&)
+    {
+        return "JSON";
+    }
     static char const* expected_name(model_thumbnail const&)
     {
         return "an object of strings assetId and url";

@@ -58,15 +58,42 @@ namespace detail {
 
 struct openssl_deleter
 {
-    void operator()(EVP_PKEY* key) const noexcept { EVP_PKEY_free(key); }
-    void operator()(X509* x509) const noexcept { X509_free(x509); }
-    void operator()(X509_NAME* name) const noexcept { X509_NAME_free(name); }
-    void operator()(X509_EXTENSION* extension) const noexcept { X509_EXTENSION_free(extension); }
-    void operator()(GENERAL_NAMES* names) const noexcept { GENERAL_NAMES_free(names); }
-    void operator()(GENERAL_NAME* name) const noexcept { GENERAL_NAME_free(name); }
-    void operator()(ASN1_STRING* text) const noexcept { ASN1_STRING_free(text); }
-    void operator()(BIGNUM* number) const noexcept { BN_free(number); }
-    void operator()(BIO* bio) const noexcept { BIO_free(bio); }
+    void operator()(EVP_PKEY* key) const noexcept
+    {
+        EVP_PKEY_free(key);
+    }
+    void operator()(X509* x509) const noexcept
+    {
+        X509_free(x509);
+    }
+    void operator()(X509_NAME* name) const noexcept
+    {
+        X509_NAME_free(name);
+    }
+    void operator()(X509_EXTENSION* extension) const noexcept
+    {
+        X509_EXTENSION_free(extension);
+    }
+    void operator()(GENERAL_NAMES* names) const noexcept
+    {
+        GENERAL_NAMES_free(names);
+    }
+    void operator()(GENERAL_NAME* name) const noexcept
+    {
+        GENERAL_NAME_free(name);
+    }
+    void operator()(ASN1_STRING* text) const noexcept
+    {
+        ASN1_STRING_free(text);
+    }
+    void operator()(BIGNUM* number) const noexcept
+    {
+        BN_free(number);
+    }
+    void operator()(BIO* bio) const noexcept
+    {
+        BIO_free(bio);
+    }
 };
 
 template <class T>
@@ -109,14 +136,13 @@ inline void set_random_serial(X509* x509)
 
     openssl_ptr<BIGNUM> number{BN_bin2bn(bytes, sizeof(bytes), nullptr)};
     check_openssl(number != nullptr, "serial number");
-    check_openssl(BN_to_ASN1_INTEGER(number.get(), X509_get_serialNumber(x509)) != nullptr,
-        "serial number");
+    check_openssl(
+        BN_to_ASN1_INTEGER(number.get(), X509_get_serialNumber(x509)) != nullptr, "serial number");
 }
 
 inline void add_extension(X509* x509, X509V3_CTX* context, int nid, char const* value)
 {
-    openssl_ptr<X509_EXTENSION> extension{X509V3_EXT_nconf_nid(
-        nullptr, context, nid, value)};
+    openssl_ptr<X509_EXTENSION> extension{X509V3_EXT_nconf_nid(nullptr, context, nid, value)};
     check_openssl(extension != nullptr, OBJ_nid2sn(nid));
     check_openssl(X509_add_ext(x509, extension.get(), -1) == 1, OBJ_nid2sn(nid));
 }
@@ -163,7 +189,8 @@ inline void add_subject_alternative_names(X509* x509, certificate_options const&
         name.release();
     }
 
-    check_openssl(X509_add1_ext_i2d(x509, NID_subject_alt_name, names.get(), 0, 0) == 1,
+    check_openssl(
+        X509_add1_ext_i2d(x509, NID_subject_alt_name, names.get(), 0, 0) == 1,
         "subject alternative names");
 }
 
@@ -198,21 +225,23 @@ inline certificate make_self_signed_certificate(certificate_options const& optio
     check_openssl(X509_set_version(x509.get(), X509_VERSION_3) == 1, "version");
     detail::set_random_serial(x509.get());
 
-    check_openssl(X509_gmtime_adj(X509_getm_notBefore(x509.get()),
-                      static_cast<long>(options.not_before_offset.count()))
-            != nullptr,
+    check_openssl(
+        X509_gmtime_adj(
+            X509_getm_notBefore(x509.get()),
+            static_cast<long>(options.not_before_offset.count())) != nullptr,
         "notBefore");
-    check_openssl(X509_gmtime_adj(X509_getm_notAfter(x509.get()),
-                      static_cast<long>(options.not_after_offset.count()))
-            != nullptr,
+    check_openssl(
+        X509_gmtime_adj(
+            X509_getm_notAfter(x509.get()), static_cast<long>(options.not_after_offset.count())) !=
+            nullptr,
         "notAfter");
 
     openssl_ptr<X509_NAME> name{X509_NAME_new()};
     check_openssl(name != nullptr, "subject name");
     auto const* common_name = reinterpret_cast<unsigned char const*>(options.common_name.c_str());
-    check_openssl(X509_NAME_add_entry_by_NID(
-                      name.get(), NID_commonName, MBSTRING_UTF8, common_name, -1, -1, 0)
-            == 1,
+    check_openssl(
+        X509_NAME_add_entry_by_NID(
+            name.get(), NID_commonName, MBSTRING_UTF8, common_name, -1, -1, 0) == 1,
         "common name");
     check_openssl(X509_set_subject_name(x509.get(), name.get()) == 1, "subject name");
     check_openssl(X509_set_issuer_name(x509.get(), name.get()) == 1, "issuer name");
@@ -233,11 +262,10 @@ inline certificate make_self_signed_certificate(certificate_options const& optio
     openssl_ptr<BIO> certificate_bio{BIO_new(BIO_s_mem())};
     openssl_ptr<BIO> key_bio{BIO_new(BIO_s_mem())};
     check_openssl(certificate_bio != nullptr && key_bio != nullptr, "memory BIO");
-    check_openssl(PEM_write_bio_X509(certificate_bio.get(), x509.get()) == 1,
-        "certificate PEM");
-    check_openssl(PEM_write_bio_PrivateKey(
-                      key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr)
-            == 1,
+    check_openssl(PEM_write_bio_X509(certificate_bio.get(), x509.get()) == 1, "certificate PEM");
+    check_openssl(
+        PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) ==
+            1,
         "private key PEM");
 
     return certificate{

@@ -69,14 +69,14 @@ public:
     explicit local_api(local_api_options options = {})
         : options_(std::move(options))
         , certificate_(make_self_signed_certificate(certificate_options_for(options_.host)))
-        , service_(std::make_unique<detail::service>(options_.api_key, options_.api_secret,
-              options_.public_models, options_.private_models, account_project_id,
-              account_user_id))
-        , server_(std::make_unique<detail::server>(*service_,
-              detail::server_settings{options_.host, options_.port, options_.idle_timeout,
-                  certificate_.certificate_pem, certificate_.private_key_pem}))
-    {
-    }
+        , service_(std::make_unique<detail::service>(
+              options_.api_key, options_.api_secret, options_.public_models,
+              options_.private_models, account_project_id, account_user_id))
+        , server_(std::make_unique<detail::server>(
+              *service_, detail::server_settings{
+                             options_.host, options_.port, options_.idle_timeout,
+                             certificate_.certificate_pem, certificate_.private_key_pem}))
+    {}
 
     local_api(local_api const&) = delete;
     local_api& operator=(local_api const&) = delete;
@@ -84,7 +84,10 @@ public:
     local_api& operator=(local_api&&) = delete;
 
     /// Stops, as `stop` does.
-    ~local_api() { stop(); }
+    ~local_api()
+    {
+        stop();
+    }
 
     /// The base URL clients use, `https://127.0.0.1:PORT/v1`.
     std::string base_url() const
@@ -102,21 +105,36 @@ public:
     }
 
     /// The port the server listens on.
-    std::uint16_t port() const noexcept { return server_->port(); }
+    std::uint16_t port() const noexcept
+    {
+        return server_->port();
+    }
 
     /// The certificate, PEM, that clients must trust: it is self-signed, for `localhost`,
     /// `127.0.0.1`, `::1` and the host listened on.
-    std::string const& certificate_pem() const noexcept { return certificate_.certificate_pem; }
+    std::string const& certificate_pem() const noexcept
+    {
+        return certificate_.certificate_pem;
+    }
 
     /// The API key the server accepts.
-    std::string const& api_key() const noexcept { return options_.api_key; }
+    std::string const& api_key() const noexcept
+    {
+        return options_.api_key;
+    }
 
     /// The API secret the server accepts.
-    std::string const& api_secret() const noexcept { return options_.api_secret; }
+    std::string const& api_secret() const noexcept
+    {
+        return options_.api_secret;
+    }
 
     /// The account's project: the only `projectId` requests may name (others get 403), and
     /// the `ownerId` of the private models.
-    std::string const& project_id() const noexcept { return service_->models().project_id(); }
+    std::string const& project_id() const noexcept
+    {
+        return service_->models().project_id();
+    }
 
     /// The public models as clients decode them, in the default listing order.
     std::vector<boost::json::object> public_catalogue() const
@@ -131,7 +149,10 @@ public:
     }
 
     /// Requests read so far, whatever their answer.
-    std::size_t requests_received() const noexcept { return server_->requests_received(); }
+    std::size_t requests_received() const noexcept
+    {
+        return server_->requests_received();
+    }
 
     /// TCP connections accepted so far, which is also the TLS handshakes attempted.
     std::size_t connections_accepted() const noexcept
@@ -141,10 +162,16 @@ public:
 
     /// The last 1000 request-targets, oldest first, exactly as received (still
     /// percent-encoded), for tests of the clients' encoding.
-    std::vector<std::string> received_targets() const { return server_->received_targets(); }
+    std::vector<std::string> received_targets() const
+    {
+        return server_->received_targets();
+    }
 
     /// Stops accepting, closes every connection and joins the server's thread. Idempotent.
-    void stop() { server_->stop(); }
+    void stop()
+    {
+        server_->stop();
+    }
 
 private:
     static constexpr char const* account_project_id = "proj_localV7kq2RZ9mTwXcEh4Jn";

@@ -33,7 +33,9 @@ namespace scenario::testing::detail {
 class catalogue_random
 {
 public:
-    explicit catalogue_random(std::uint64_t seed) noexcept : state_(seed) { }
+    explicit catalogue_random(std::uint64_t seed) noexcept
+        : state_(seed)
+    {}
 
     /// The next 64 random bits.
     std::uint64_t next() noexcept
@@ -46,7 +48,10 @@ public:
     }
 
     /// A number in [0, bound); bound must not be zero. The modulo bias is irrelevant here.
-    std::size_t below(std::size_t bound) noexcept { return next() % bound; }
+    std::size_t below(std::size_t bound) noexcept
+    {
+        return next() % bound;
+    }
 
     /// A number in [low, high].
     std::int64_t between(std::int64_t low, std::int64_t high) noexcept
@@ -55,7 +60,10 @@ public:
     }
 
     /// True with probability 1/n.
-    bool one_in(std::size_t n) noexcept { return below(n) == 0; }
+    bool one_in(std::size_t n) noexcept
+    {
+        return below(n) == 0;
+    }
 
     /// One element of a non-empty array.
     template <class T, std::size_t N>
@@ -170,8 +178,7 @@ inline std::optional<timestamp> parse_timestamp(std::string_view text)
     };
 
     int year = 0, month = 0, day = 0;
-    if (!digits(4, year) || !literal('-') || !digits(2, month) || !literal('-')
-        || !digits(2, day))
+    if (!digits(4, year) || !literal('-') || !digits(2, month) || !literal('-') || !digits(2, day))
         return std::nullopt;
 
     using namespace std::chrono;
@@ -185,8 +192,8 @@ inline std::optional<timestamp> parse_timestamp(std::string_view text)
         return result;
 
     int hour = 0, minute = 0, second = 0;
-    if (!(literal('T') || literal('t') || literal(' ')) || !digits(2, hour) || !literal(':')
-        || !digits(2, minute))
+    if (!(literal('T') || literal('t') || literal(' ')) || !digits(2, hour) || !literal(':') ||
+        !digits(2, minute))
         return std::nullopt;
     if (literal(':'))
     {
@@ -227,8 +234,8 @@ inline std::optional<timestamp> parse_timestamp(std::string_view text)
     if (!digits(2, offset_hours))
         return std::nullopt;
     literal(':');
-    if (!digits(2, offset_minutes) || offset_hours > 23 || offset_minutes > 59
-        || position != text.size())
+    if (!digits(2, offset_minutes) || offset_hours > 23 || offset_minutes > 59 ||
+        position != text.size())
         return std::nullopt;
 
     // The local time is ahead of UTC by the offset, so UTC is the local time minus it.
@@ -257,8 +264,8 @@ inline std::vector<timestamp> spread_timestamps(
     for (std::size_t i = 0; i < count; ++i)
     {
         std::size_t const position = (i * stride + offset) % count;
-        result[i] = start + static_cast<timestamp>(position) * slot
-            + static_cast<timestamp>(random.below(static_cast<std::size_t>(slot)));
+        result[i] = start + static_cast<timestamp>(position) * slot +
+                    static_cast<timestamp>(random.below(static_cast<std::size_t>(slot)));
     }
     return result;
 }
@@ -327,9 +334,9 @@ inline constexpr std::array<partner_family, 21> partner_families = {{
     {"google", "imagen", "Imagen", "Google", "custom", "other", model_kind::image},
     {"google", "veo", "Veo", "Google", "custom", "other", model_kind::video},
     {"black-forest-labs", "flux-pro", "FLUX Pro", "Black Forest Labs", "custom", "other",
-        model_kind::image},
-    {"black-forest-labs", "flux-kontext", "FLUX Kontext", "Black Forest Labs", "custom",
-        "other", model_kind::editing},
+     model_kind::image},
+    {"black-forest-labs", "flux-kontext", "FLUX Kontext", "Black Forest Labs", "custom", "other",
+     model_kind::editing},
     {"bytedance", "seedream", "Seedream", "ByteDance", "custom", "other", model_kind::image},
     {"bytedance", "seedance", "Seedance", "ByteDance", "custom", "other", model_kind::video},
     {"kling", "kling-video", "Kling", "Kuaishou", "custom", "other", model_kind::video},
@@ -339,18 +346,18 @@ inline constexpr std::array<partner_family, 21> partner_families = {{
     {"meshy", "meshy", "Meshy", "Meshy", "custom", "other", model_kind::mesh},
     {"tripo", "tripo", "Tripo", "Tripo AI", "custom", "other", model_kind::mesh},
     {"alibaba", "qwen-image-edit", "Qwen Image Edit", "Alibaba", "custom", "other",
-        model_kind::editing},
+     model_kind::editing},
     {"ideogram", "ideogram", "Ideogram", "Ideogram", "custom", "other", model_kind::image},
     {"recraft", "recraft", "Recraft", "Recraft", "custom", "other", model_kind::image},
     {"minimax", "hailuo", "Hailuo", "MiniMax", "custom", "other", model_kind::video},
     {"elevenlabs", "eleven-music", "Eleven Music", "ElevenLabs", "custom", "other",
-        model_kind::audio},
+     model_kind::audio},
     {"stability", "stable-audio", "Stable Audio", "Stability AI", "custom", "other",
-        model_kind::audio},
+     model_kind::audio},
     {"civitai", "community-sdxl", "Community SDXL", "Civitai", "sd-xl-lora", "civitai",
-        model_kind::image},
+     model_kind::image},
     {"huggingface", "flux-lora", "Hugging Face FLUX LoRA", "Hugging Face", "flux.1-lora",
-        "huggingface", model_kind::image},
+     "huggingface", model_kind::image},
 }};
 
 /// A style family of Scenario's own (`sc:scenario`) public models.
@@ -379,18 +386,19 @@ inline constexpr std::array<style_family, 10> style_families = {{
 /// Base models whose ids carry no `model_` prefix. Ids are opaque strings, and one of these
 /// holds the characters a client must percent-encode in a path segment (`/ ?#%`), so that
 /// tests can fetch it and prove the encoding round-trips.
-inline constexpr std::array<std::string_view, 6> bare_model_ids = {"flux.1-dev",
-    "community/sd 1.5?inpaint#v2%", "flux.1-schnell", "flux.1.1-pro-ultra", "sd-xl-base-1.0",
-    "flux.1-kontext-dev"};
+inline constexpr std::array<std::string_view, 6> bare_model_ids = {
+    "flux.1-dev",     "community/sd 1.5?inpaint#v2%",
+    "flux.1-schnell", "flux.1.1-pro-ultra",
+    "sd-xl-base-1.0", "flux.1-kontext-dev"};
 
 // Names decorated with these exercise the clients' decoding of \u escapes: the first three are
 // outside the Basic Multilingual Plane and travel as surrogate pairs.
 inline constexpr std::array<std::string_view, 5> name_decorations = {
-    "\xF0\x9F\x8E\xA8 ",     // U+1F3A8 artist palette
-    "\xF0\x9F\x9A\x80 ",     // U+1F680 rocket
-    "\xF0\x9F\xA7\x8A ",     // U+1F9CA ice cube
-    "\xE2\x9C\xA8 ",         // U+2728 sparkles
-    "Caf\xC3\xA9 ",          // e with acute accent
+    "\xF0\x9F\x8E\xA8 ", // U+1F3A8 artist palette
+    "\xF0\x9F\x9A\x80 ", // U+1F680 rocket
+    "\xF0\x9F\xA7\x8A ", // U+1F9CA ice cube
+    "\xE2\x9C\xA8 ",     // U+2728 sparkles
+    "Caf\xC3\xA9 ",      // e with acute accent
 };
 
 inline constexpr std::array<std::string_view, 9> name_variants = {
@@ -438,15 +446,13 @@ inline void write_capabilities(json_writer& writer, model_kind kind, catalogue_r
         writer.string("img23d");
         writer.string("txt23d");
         break;
-    case model_kind::audio:
-        writer.string("txt2audio");
-        break;
+    case model_kind::audio: writer.string("txt2audio"); break;
     }
     writer.end_array();
 }
 
-inline void write_string_array(json_writer& writer, std::string_view name,
-    std::vector<std::string> const& values)
+inline void write_string_array(
+    json_writer& writer, std::string_view name, std::vector<std::string> const& values)
 {
     writer.key(name);
     writer.begin_array();
@@ -625,7 +631,8 @@ inline catalogue_model make_public_model(
         writer.member("userId", author_id);
 
     static constexpr std::array<int, 4> partner_restrictions = {25, 50, 75, 100};
-    writer.member("accessRestrictions",
+    writer.member(
+        "accessRestrictions",
         scenario ? (index % 6 == 0 ? 25 : 0) : random.pick(partner_restrictions));
     if (index % 13 != 12)
         write_thumbnail(writer, random);
@@ -648,8 +655,9 @@ inline catalogue_model make_public_model(
         writer.begin_object();
         writer.member("enterpriseStatus", random.pick(statuses));
         writer.member("modelProvider", provider);
-        writer.member("licenseTerms", scenario ? "https://scenario.com/terms"
-                                               : "https://scenario.com/partner-licenses");
+        writer.member(
+            "licenseTerms",
+            scenario ? "https://scenario.com/terms" : "https://scenario.com/partner-licenses");
         writer.member("maintainer", scenario ? std::string_view("Scenario") : provider);
         writer.end_object();
     }
@@ -700,9 +708,9 @@ inline catalogue_model make_public_model(
 
 /// Makes private model `index`: one of the test account's own trained, training, failed or new
 /// models.
-inline catalogue_model make_private_model(std::size_t index, timestamp created_at,
-    timestamp updated_at, std::string_view project_id, std::string_view user_id,
-    std::string& scratch)
+inline catalogue_model make_private_model(
+    std::size_t index, timestamp created_at, timestamp updated_at, std::string_view project_id,
+    std::string_view user_id, std::string& scratch)
 {
     catalogue_random random{0x9417a7eULL * 1'000'003ULL + index};
     catalogue_model model;
@@ -710,8 +718,9 @@ inline catalogue_model make_private_model(std::size_t index, timestamp created_a
     model.updated_at = updated_at;
     model.id = make_generated_id("model_", random);
 
-    static constexpr std::array<std::string_view, 10> statuses = {"trained", "trained",
-        "trained", "trained", "trained", "trained", "training", "training", "failed", "new"};
+    static constexpr std::array<std::string_view, 10> statuses = {
+        "trained", "trained",  "trained",  "trained", "trained",
+        "trained", "training", "training", "failed",  "new"};
     model.status = statuses[index % statuses.size()];
 
     static constexpr std::array<std::string_view, 4> lora_types = {
@@ -952,7 +961,8 @@ class catalogue
 public:
     /// Builds `public_count` public and `private_count` private models for the account that
     /// owns `project_id`.
-    catalogue(std::size_t public_count, std::size_t private_count, std::string project_id,
+    catalogue(
+        std::size_t public_count, std::size_t private_count, std::string project_id,
         std::string user_id)
         : project_id_(std::move(project_id))
         , user_id_(std::move(user_id))
@@ -995,9 +1005,9 @@ public:
     std::vector<std::uint32_t> const& ascending_order(
         model_privacy privacy, sort_key key) const noexcept
     {
-        auto const& orders = privacy == model_privacy::public_models ? public_orders_
-            : privacy == model_privacy::private_models                ? private_orders_
-                                                                      : unlisted_orders_;
+        auto const& orders = privacy == model_privacy::public_models    ? public_orders_
+                             : privacy == model_privacy::private_models ? private_orders_
+                                                                        : unlisted_orders_;
         return key == sort_key::created_at ? orders.created_at : orders.updated_at;
     }
 
@@ -1015,7 +1025,10 @@ public:
     }
 
     /// The account's project, the only `projectId` requests may name.
-    std::string const& project_id() const noexcept { return project_id_; }
+    std::string const& project_id() const noexcept
+    {
+        return project_id_;
+    }
 
 private:
     std::vector<catalogue_model> build_public(std::size_t count) const
@@ -1047,8 +1060,8 @@ private:
             std::string scratch;
             scratch.reserve(16 * 1024);
             for (std::size_t i = begin; i < end; ++i)
-                models[i] = make_private_model(
-                    i, created[i], updated[i], project_id_, user_id_, scratch);
+                models[i] =
+                    make_private_model(i, created[i], updated[i], project_id_, user_id_, scratch);
         });
         return models;
     }
@@ -1070,11 +1083,13 @@ private:
         orders.updated_at = orders.created_at;
 
         // Timestamps are distinct, so these orders are total.
-        std::sort(orders.created_at.begin(), orders.created_at.end(),
+        std::sort(
+            orders.created_at.begin(), orders.created_at.end(),
             [&](std::uint32_t a, std::uint32_t b) {
                 return models[a].created_at < models[b].created_at;
             });
-        std::sort(orders.updated_at.begin(), orders.updated_at.end(),
+        std::sort(
+            orders.updated_at.begin(), orders.updated_at.end(),
             [&](std::uint32_t a, std::uint32_t b) {
                 return models[a].updated_at < models[b].updated_at;
             });

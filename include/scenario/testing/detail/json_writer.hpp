@@ -19,8 +19,12 @@ inline void append_json_string(std::string& out, std::string_view text)
 {
     static constexpr char hex[] = "0123456789abcdef";
     auto const escape = [&](unsigned unit) {
-        char const escaped[] = {'\\', 'u', hex[(unit >> 12) & 0xf], hex[(unit >> 8) & 0xf],
-            hex[(unit >> 4) & 0xf], hex[unit & 0xf]};
+        char const escaped[] = {'\\',
+                                'u',
+                                hex[(unit >> 12) & 0xf],
+                                hex[(unit >> 8) & 0xf],
+                                hex[(unit >> 4) & 0xf],
+                                hex[unit & 0xf]};
         out.append(escaped, sizeof(escaped));
     };
 
@@ -91,8 +95,8 @@ inline void append_json_string(std::string& out, std::string_view text)
             valid = (continuation & 0xc0) == 0x80;
             code_point = (code_point << 6) | (continuation & 0x3f);
         }
-        valid = valid && code_point >= minimum && code_point <= 0x10ffff
-            && (code_point < 0xd800 || code_point > 0xdfff);
+        valid = valid && code_point >= minimum && code_point <= 0x10ffff &&
+                (code_point < 0xd800 || code_point > 0xdfff);
 
         if (!valid)
         {
@@ -125,7 +129,9 @@ class json_writer
 {
 public:
     /// Appends to `out`, which must outlive the writer.
-    explicit json_writer(std::string& out) noexcept : out_(out) { }
+    explicit json_writer(std::string& out) noexcept
+        : out_(out)
+    {}
 
     /// Opens an object.
     void begin_object()
@@ -244,8 +250,8 @@ public:
 
     /// Writes a key and an integer value.
     template <class Integer>
-        requires(std::integral<Integer> && !std::same_as<Integer, bool>)
-    void member(std::string_view name, Integer number)
+    requires(std::integral<Integer> && !std::same_as<Integer, bool>) void member(
+        std::string_view name, Integer number)
     {
         key(name);
         integer(static_cast<std::int64_t>(number));

@@ -87,16 +87,28 @@ public:
     server(server const&) = delete;
     server& operator=(server const&) = delete;
 
-    ~server() { stop(); }
+    ~server()
+    {
+        stop();
+    }
 
     /// The port the server listens on.
-    std::uint16_t port() const noexcept { return port_; }
+    std::uint16_t port() const noexcept
+    {
+        return port_;
+    }
 
     /// Requests read so far.
-    std::size_t requests_received() const noexcept { return requests_received_.load(); }
+    std::size_t requests_received() const noexcept
+    {
+        return requests_received_.load();
+    }
 
     /// TCP connections accepted so far.
-    std::size_t connections_accepted() const noexcept { return connections_accepted_.load(); }
+    std::size_t connections_accepted() const noexcept
+    {
+        return connections_accepted_.load();
+    }
 
     /// The last request-targets received, oldest first, exactly as they came.
     std::vector<std::string> received_targets() const
@@ -140,17 +152,19 @@ private:
     class connection_registration
     {
     public:
-        connection_registration(std::list<beast::tcp_stream*>& connections,
-            beast::tcp_stream& connection)
+        connection_registration(
+            std::list<beast::tcp_stream*>& connections, beast::tcp_stream& connection)
             : connections_(connections)
             , position_(connections.insert(connections.end(), &connection))
-        {
-        }
+        {}
 
         connection_registration(connection_registration const&) = delete;
         connection_registration& operator=(connection_registration const&) = delete;
 
-        ~connection_registration() { connections_.erase(position_); }
+        ~connection_registration()
+        {
+            connections_.erase(position_);
+        }
 
     private:
         std::list<beast::tcp_stream*>& connections_;
@@ -159,10 +173,10 @@ private:
 
     void configure_tls(server_settings const& settings)
     {
-        ssl_context_.set_options(asio::ssl::context::default_workarounds
-            | asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3
-            | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1
-            | asio::ssl::context::single_dh_use);
+        ssl_context_.set_options(
+            asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+            asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+            asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
         SSL_CTX_set_min_proto_version(ssl_context_.native_handle(), TLS1_2_VERSION);
         ssl_context_.use_certificate_chain(asio::buffer(settings.certificate_pem));
         ssl_context_.use_private_key(
@@ -204,8 +218,7 @@ private:
                 break;
             }
             catch (...)
-            {
-            }
+            {}
         }
         done_.set_value();
     }
@@ -243,8 +256,8 @@ private:
         if (stopping_)
             co_return;
 
-        tcp.expires_after(std::min<std::chrono::steady_clock::duration>(
-            handshake_timeout, idle_timeout_));
+        tcp.expires_after(
+            std::min<std::chrono::steady_clock::duration>(handshake_timeout, idle_timeout_));
         auto [handshake_error] =
             co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple);
         if (handshake_error || stopping_)
@@ -283,8 +296,9 @@ private:
         }
     }
 
-    asio::awaitable<boost::system::error_code> read_body(tls_stream& stream,
-        beast::flat_buffer& buffer, http::request_parser<http::string_body>& parser)
+    asio::awaitable<boost::system::error_code> read_body(
+        tls_stream& stream, beast::flat_buffer& buffer,
+        http::request_parser<http::string_body>& parser)
     {
         // Clients that announce their body with "Expect: 100-continue" wait for this before
         // sending it (curl does for large bodies).
@@ -299,8 +313,7 @@ private:
         co_return error;
     }
 
-    asio::awaitable<void> end_after_read_error(
-        tls_stream& stream, boost::system::error_code error)
+    asio::awaitable<void> end_after_read_error(tls_stream& stream, boost::system::error_code error)
     {
         if (stopping_)
             co_return;
@@ -313,16 +326,15 @@ private:
         }
 
         // Timeouts, resets, truncation, or a client gone mid-request: nothing to answer.
-        if (error.category() != http::make_error_code(http::error::end_of_stream).category()
-            || error == http::error::partial_message)
+        if (error.category() != http::make_error_code(http::error::end_of_stream).category() ||
+            error == http::error::partial_message)
             co_return;
 
         // The request does not parse: say so before closing, as a real server would.
         bool const too_large = error == http::error::body_limit;
-        service_response const failure = error_response(too_large ? 413 : 400,
-            too_large ? "Request body too large" : "Malformed HTTP request");
-        http::response<http::string_body> response{
-            static_cast<http::status>(failure.status), 11};
+        service_response const failure = error_response(
+            too_large ? 413 : 400, too_large ? "Request body too large" : "Malformed HTTP request");
+        http::response<http::string_body> response{static_cast<http::status>(failure.status), 11};
         decorate(response, failure);
         response.body() = failure.body;
         response.keep_alive(false);
@@ -346,8 +358,9 @@ private:
         ++requests_received_;
         remember_target(request.target());
 
-        service_response result = service_.handle(request.method(), request.target(),
-            request[http::field::authorization], request.body());
+        service_response result = service_.handle(
+            request.method(), request.target(), request[http::field::authorization],
+            request.body());
 
         http::response<http::string_body> response{
             static_cast<http::status>(result.status), request.version()};

@@ -33,7 +33,8 @@ namespace scenario::testing::detail {
 inline std::string base64_encode(std::string_view bytes)
 {
     std::string text(4 * ((bytes.size() + 2) / 3), '\0');
-    int const written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(text.data()),
+    int const written = EVP_EncodeBlock(
+        reinterpret_cast<unsigned char*>(text.data()),
         reinterpret_cast<unsigned char const*>(bytes.data()), static_cast<int>(bytes.size()));
     text.resize(static_cast<std::size_t>(written));
     return text;
@@ -47,7 +48,8 @@ inline std::optional<std::string> base64_decode(std::string_view text)
         return std::nullopt;
 
     std::string bytes(text.size() / 4 * 3, '\0');
-    int const written = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(bytes.data()),
+    int const written = EVP_DecodeBlock(
+        reinterpret_cast<unsigned char*>(bytes.data()),
         reinterpret_cast<unsigned char const*>(text.data()), static_cast<int>(text.size()));
     if (written < 0)
         return std::nullopt;
@@ -106,15 +108,15 @@ struct listing_query
     /// Whether any filter is set; without one, a page is a plain slice of the list.
     bool filters() const noexcept
     {
-        return !tags.empty() || !collection_ids.empty() || status || type || created_after
-            || created_before || updated_after || updated_before;
+        return !tags.empty() || !collection_ids.empty() || status || type || created_after ||
+               created_before || updated_after || updated_before;
     }
 
     /// Whether `model` passes every filter.
     bool matches(catalogue_model const& model) const
     {
         auto const any_of = [](std::vector<std::string> const& wanted,
-                                std::vector<std::string> const& present) {
+                               std::vector<std::string> const& present) {
             for (auto const& value : wanted)
                 for (auto const& candidate : present)
                     if (value == candidate)
@@ -186,21 +188,25 @@ class service
 {
 public:
     /// Serves the given catalogue to holders of the key and secret.
-    service(std::string api_key, std::string api_secret, std::size_t public_models,
+    service(
+        std::string api_key, std::string api_secret, std::size_t public_models,
         std::size_t private_models, std::string project_id, std::string user_id)
         : api_key_(std::move(api_key))
         , api_secret_(std::move(api_secret))
         , catalogue_(public_models, private_models, std::move(project_id), std::move(user_id))
-    {
-    }
+    {}
 
     /// The models served.
-    catalogue const& models() const noexcept { return catalogue_; }
+    catalogue const& models() const noexcept
+    {
+        return catalogue_;
+    }
 
     /// Answers one request. `target` is the request-target as received (origin form),
     /// `authorization` the `Authorization` header, empty if absent.
-    service_response handle(boost::beast::http::verb method, std::string_view target,
-        std::string_view authorization, std::string_view body)
+    service_response handle(
+        boost::beast::http::verb method, std::string_view target, std::string_view authorization,
+        std::string_view body)
     {
         using boost::beast::http::verb;
 
@@ -217,9 +223,10 @@ public:
         {
             std::string const project_id = (*project).value;
             if (project_id != catalogue_.project_id())
-                return error_response(403,
-                    "Project " + project_id + " does not exist or is not accessible with "
-                                              "this API key");
+                return error_response(
+                    403, "Project " + project_id +
+                             " does not exist or is not accessible with "
+                             "this API key");
         }
 
         std::vector<std::string> segments;
@@ -301,8 +308,8 @@ private:
 
     static bool equal_secrets(std::string_view received, std::string_view expected)
     {
-        return received.size() == expected.size()
-            && CRYPTO_memcmp(received.data(), expected.data(), expected.size()) == 0;
+        return received.size() == expected.size() &&
+               CRYPTO_memcmp(received.data(), expected.data(), expected.size()) == 0;
     }
 
     static service_response method_not_allowed(

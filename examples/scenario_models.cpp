@@ -40,6 +40,7 @@ constexpr char const* usage_text =
     "usage:\n"
     "  scenario-models                       first 10 official and 10 third-party models\n"
     "  scenario-models list [--public] [--tags T[,T...]] [--all | --limit N]\n"
+    "                       (your own models; --public for the public catalogue)\n"
     "                       [--page-size N] [--json]\n"
     "  scenario-models get ID [--json]\n"
     "  scenario-models describe ID [--set TEXT | --clear]\n"
@@ -47,9 +48,11 @@ constexpr char const* usage_text =
     "  --base-url URL   the API root (or SCENARIO_BASE_URL); default the live service\n"
     "  --ca-file PEM    an extra trust anchor (or SCENARIO_CA_FILE)\n"
     "  --local          use the bundled local API, started in this process\n"
+    "Options may come before or after the command.\n"
     "credentials: SCENARIO_API_KEY and SCENARIO_API_SECRET. With neither credentials nor a\n"
-    "base URL, the bundled local API is used.\n"
-    "exit status: 0 ok, 1 usage, 2 API error, 3 network or TLS error\n";
+    "base URL, a bundled local API with a fresh catalogue is started for each run.\n"
+    "exit status: 0 ok, 1 usage or configuration (options, base URL, CA file),\n"
+    "             2 API error, 3 network or TLS error\n";
 
 struct usage_error : std::runtime_error
 {
@@ -103,23 +106,14 @@ command_line parse_command_line(int argc, char** argv)
             throw usage_error(std::string(option) + " needs a value");
         return args[++i];
     };
-    if (!args.empty() && !args[0].starts_with("--"))
-    {
-        cl.command = std::string(args[0]);
-        if (cl.command != "list" && cl.command != "get" && cl.command != "describe")
-            throw usage_error("unknown command '" + cl.command + "'");
-        ++i;
-        if (cl.command != "list")
-        {
-            if (i >= args.size() || args[i].starts_with("--"))
-                throw usage_error(cl.command + " needs a model id");
-            cl.model_id = std::string(args[i++]);
-        }
-    }
+    // Options may stand anywhere; the words that are not options are the command and its id.
+    std::vector<std::string_view> words;
     for (; i < args.size(); ++i)
     {
         auto arg = args[i];
-        if (arg == "--public")
+        if (!arg.starts_with("--"))
+            words.push_back(arg);
+        else if (arg == "--public")
             cl.public_catalogue = true;
         else if (arg == "--tags")
             cl.tags = std::string(value_of(arg));
@@ -144,6 +138,19 @@ command_line parse_command_line(int argc, char** argv)
         else
             throw usage_error("unknown option '" + std::string(arg) + "'");
     }
+    if (!words.empty())
+    {
+        cl.command = std::string(words[0]);
+        if (cl.command != "list" && cl.command != "get" && cl.command != "describe")
+            throw usage_error("unknown command '" + cl.command + "'");
+    }
+    std::size_t expected_words = cl.command == "get" || cl.command == "describe" ? 2 : 1;
+    if (cl.command != "guide" && words.size() < expected_words)
+        throw usage_error(cl.command + " needs a model id");
+    if (words.size() > expected_words)
+        throw usage_error("unexpected argument '" + std::string(words[expected_words]) + "'");
+    if (expected_words == 2)
+        cl.model_id = std::string(words[1]);
     if (cl.all && cl.limit)
         throw usage_error("--all and --limit exclude each other");
     if (cl.new_description && cl.clear_description)
@@ -315,23 +322,25 @@ int main(int argc, char** argv)
         std::unique_ptr<scenario::testing::local_api> local;
         if (cl.local || (!creds && cl.base_url.empty()))
         {
+            // A fresh catalogue each run: changes made by one command are gone by the next.
             local = std::make_unique<scenario::testing::local_api>();
-            std::cerr << "scenario-models: no credentials or base URL given; using the bundled "
-                         "local API at "
-                      << local->base_url() << '\n';
+            std::cerr << "scenario-models: "
+                      << (cl.local ? "--local given" : "no credentials or base URL given")
+                      << "; using the bundled local API at " << local->base_url() << '\n';
             creds = scenario::credentials{local->api_key(), local->api_secret()};
             options.base_url = local->base_url();
             options.ca_pem = local->certificate_pem();
         }
-        else if (!cl.base_url.empty())
+        else
         {
-            options.base_url = cl.base_url;
+            if (!cl.base_url.empty())
+                options.base_url = cl.base_url;
+            options.ca_file = cl.ca_file;
         }
         if (!creds)
             throw scenario::error(
                 scenario::client_errc::missing_credentials,
                 {.message = "set SCENARIO_API_KEY and SCENARIO_API_SECRET, or pass --local"});
-        options.ca_file = cl.ca_file;
 
         asio::io_context io;
         scenario::client client(io, *creds, options);

@@ -210,6 +210,16 @@ BOOST_AUTO_TEST_CASE(the_cli_reports_a_tls_failure_with_status_3)
     BOOST_TEST(lines[0].find("certificate") != std::string::npos, lines[0]);
 }
 
+BOOST_AUTO_TEST_CASE(the_cli_takes_options_before_the_command_and_says_why_it_runs_locally)
+{
+    local_environment local; // credentials and base URL set: only --local sends it local
+    auto r = run_program(
+        SCENARIO_MODELS_PROGRAM, {"--local", "--page-size", "3", "list", "--public"}, local.env);
+    BOOST_TEST_REQUIRE(r.status == 0, r.err);
+    BOOST_TEST(lines_of(r.out).size() == 3u);
+    BOOST_TEST(r.err.find("--local given") != std::string::npos, r.err);
+}
+
 BOOST_AUTO_TEST_CASE(the_cli_get_and_describe_round_trip)
 {
     local_environment local;
@@ -236,6 +246,7 @@ BOOST_AUTO_TEST_CASE(the_cli_refuses_bad_usage_with_status_1)
           {"list", "--limit", "x"},
           {"list", "--all", "--limit", "3"},
           {"get"},
+          {"get", "model_a", "model_b"},
           {"list", "--bogus"}})
     {
         BOOST_TEST_CONTEXT("args " << args.size() << " " << args[0])

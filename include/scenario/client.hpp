@@ -25,8 +25,11 @@ namespace scenario {
 /// `shutdown`, closes idle connections; calls still in flight keep what they need alive and
 /// finish; calls waiting for a connection end with `operation_aborted`.
 ///
-/// Not thread-safe: use a client from its executor's thread only (an `io_context` run by one
-/// thread, or a strand). Calls from many coroutines on that thread may overlap freely.
+/// Not thread-safe: use a client only from the one thread that runs its `io_context`, and call
+/// it from coroutines and handlers on that executor. Calls from many coroutines on that thread
+/// may overlap freely.
+/// Limitation: a strand on a multi-threaded context is not enough yet, because awaited calls
+/// run on the awaiting coroutine's executor.
 class client
 {
 public:

@@ -29,8 +29,7 @@ namespace scenario {
 /// default the client's, never inside the initiating call. Every operation supports terminal
 /// cancellation: a request cancelled in flight closes its connection instead of returning it
 /// to the pool; one cancelled while waiting for a connection leaves the queue.
-/// Not thread-safe: use the client from its executor's thread (an `io_context` run by one
-/// thread, or a strand).
+/// Not thread-safe: use the client from the one thread that runs its `io_context`.
 class models_api
 {
     template <class T>

@@ -518,6 +518,18 @@ inline void write_training_images(json_writer& writer, catalogue_random& random)
 /// index, so a model is the same whatever the catalogue size, but for its timestamps.
 /// `scratch` is where the row is written before it is copied, at its exact size, into the
 /// model: rows vary from 1 to 6 KB and a catalogue may hold 100,000 of them.
+// One entry of `concepts`: a generated model id, its scale and, if given, its epoch.
+inline void write_concept(
+    json_writer& writer, catalogue_random& random, double scale, std::string_view epoch)
+{
+    writer.begin_object();
+    writer.member("modelId", make_generated_id("model_", random));
+    writer.member("scale", scale);
+    if (!epoch.empty())
+        writer.member("modelEpoch", epoch);
+    writer.end_object();
+}
+
 inline catalogue_model make_public_model(
     std::size_t index, timestamp created_at, timestamp updated_at, std::string& scratch)
 {
@@ -666,15 +678,8 @@ inline catalogue_model make_public_model(
     {
         writer.key("concepts");
         writer.begin_array();
-        writer.begin_object();
-        writer.member("modelId", make_generated_id("model_", random));
-        writer.member("scale", 0.8);
-        writer.end_object();
-        writer.begin_object();
-        writer.member("modelId", make_generated_id("model_", random));
-        writer.member("scale", 1.0);
-        writer.member("modelEpoch", "000010");
-        writer.end_object();
+        write_concept(writer, random, 0.8, {});
+        write_concept(writer, random, 1.0, "000010");
         writer.end_array();
     }
 
@@ -814,11 +819,7 @@ inline catalogue_model make_private_model(
     {
         writer.key("concepts");
         writer.begin_array();
-        writer.begin_object();
-        writer.member("modelId", make_generated_id("model_", random));
-        writer.member("scale", 0.75);
-        writer.member("modelEpoch", "000008");
-        writer.end_object();
+        write_concept(writer, random, 0.75, "000008");
         writer.end_array();
     }
     if (has_results)

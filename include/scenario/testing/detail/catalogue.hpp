@@ -1034,35 +1034,47 @@ public:
 private:
     std::vector<catalogue_model> build_public(std::size_t count) const
     {
-        auto const created = spread_timestamps(
-            count, day_timestamp(2023, 1, 1), day_timestamp(2026, 1, 1), 0xc4ea7edULL);
-        auto const updated = spread_timestamps(
-            count, day_timestamp(2026, 1, 1), day_timestamp(2026, 4, 1), 0x0bda7edULL);
-
-        std::vector<catalogue_model> models(count);
-        for_ranges_in_parallel(count, [&](std::size_t begin, std::size_t end) {
-            std::string scratch;
-            scratch.reserve(16 * 1024);
-            for (std::size_t i = begin; i < end; ++i)
-                models[i] = make_public_model(i, created[i], updated[i], scratch);
-        });
-        return models;
+        return build(
+            count, {day_timestamp(2023, 1, 1), day_timestamp(2026, 1, 1), 0xc4ea7edULL},
+            {day_timestamp(2026, 1, 1), day_timestamp(2026, 4, 1), 0x0bda7edULL},
+            [](std::size_t i, timestamp created, timestamp updated, std::string& scratch) {
+                return make_public_model(i, created, updated, scratch);
+            });
     }
 
     std::vector<catalogue_model> build_private(std::size_t count) const
     {
-        auto const created = spread_timestamps(
-            count, day_timestamp(2025, 6, 1), day_timestamp(2026, 3, 1), 0x91c4ea7eULL);
-        auto const updated = spread_timestamps(
-            count, day_timestamp(2026, 3, 1), day_timestamp(2026, 4, 20), 0x914bda7eULL);
+        return build(
+            count, {day_timestamp(2025, 6, 1), day_timestamp(2026, 3, 1), 0x91c4ea7eULL},
+            {day_timestamp(2026, 3, 1), day_timestamp(2026, 4, 20), 0x914bda7eULL},
+            [this](std::size_t i, timestamp created, timestamp updated, std::string& scratch) {
+                return make_private_model(i, created, updated, project_id_, user_id_, scratch);
+            });
+    }
+
+    // When a catalogue's models were made and last changed: a span and the seed that spreads
+    // `count` distinct instants over it.
+    struct time_span
+    {
+        timestamp from;
+        timestamp to;
+        std::uint64_t seed;
+    };
+
+    // Makes `count` models on both cores; `make` builds one from its index and instants.
+    template <class MakeModel>
+    static std::vector<catalogue_model> build(
+        std::size_t count, time_span creation, time_span update, MakeModel make)
+    {
+        auto const created = spread_timestamps(count, creation.from, creation.to, creation.seed);
+        auto const updated = spread_timestamps(count, update.from, update.to, update.seed);
 
         std::vector<catalogue_model> models(count);
         for_ranges_in_parallel(count, [&](std::size_t begin, std::size_t end) {
             std::string scratch;
             scratch.reserve(16 * 1024);
             for (std::size_t i = begin; i < end; ++i)
-                models[i] =
-                    make_private_model(i, created[i], updated[i], project_id_, user_id_, scratch);
+                models[i] = make(i, created[i], updated[i], scratch);
         });
         return models;
     }

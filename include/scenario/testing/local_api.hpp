@@ -7,6 +7,7 @@
 #include <scenario/testing/certificate.hpp>
 #include <scenario/testing/detail/server.hpp>
 #include <scenario/testing/detail/service.hpp>
+#include <scenario/testing/fault_plan.hpp>
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/json/object.hpp>
@@ -41,8 +42,12 @@ struct local_api_options
     /// How many models the test account owns.
     std::size_t private_models = 40;
 
-    /// How long a keep-alive connection may stay idle before the server closes it.
-    std::chrono::seconds idle_timeout{30};
+    /// How long a keep-alive connection may stay idle before the server closes it, without a
+    /// TLS close_notify, as servers and load balancers do.
+    std::chrono::milliseconds idle_timeout{30'000};
+
+    /// The faults to inject from the first request on; none by default.
+    fault_plan faults{};
 };
 
 /// A Scenario-compatible HTTPS server on loopback, serving `GET /v1/models` (and `/public`),
@@ -50,7 +55,9 @@ struct local_api_options
 /// /v1/models/{modelId}/description` over a deterministic catalogue, with a fresh self-signed
 /// certificate. It answers like the live service: `{"reason": …}` errors, `x-request-id`
 /// headers, base64 `{"offset","limit"}` pagination tokens, no token on the last page,
-/// non-ASCII text as `\u` escapes.
+/// non-ASCII text as `\u` escapes. It can also misbehave on purpose, as a `fault_plan` says:
+/// rate limits, server errors, stalls, resets, truncated or oversized bodies, dropped
+/// connections.
 ///
 /// It serves from its own thread and io_context from construction until `stop` or
 /// destruction. Every member function is thread-safe.
@@ -65,7 +72,8 @@ class local_api
 public:
     /// Makes the certificate and the catalogue, binds, listens and starts serving. Throws
     /// boost::system::system_error when the address cannot be bound, std::runtime_error when
-    /// the certificate cannot be made.
+    /// the certificate cannot be made, std::invalid_argument when the fault plan cannot be
+    /// obeyed (an `oversized_body` of fewer than 14 bytes, a negative `delay`).
     explicit local_api(local_api_options options = {})
         : options_(std::move(options))
         , certificate_(make_self_signed_certificate(certificate_options_for(options_.host)))
@@ -73,9 +81,10 @@ public:
               options_.api_key, options_.api_secret, options_.public_models,
               options_.private_models, account_project_id, account_user_id))
         , server_(std::make_unique<detail::server>(
-              *service_, detail::server_settings{
-                             options_.host, options_.port, options_.idle_timeout,
-                             certificate_.certificate_pem, certificate_.private_key_pem}))
+              *service_,
+              detail::server_settings{
+                  options_.host, options_.port, options_.idle_timeout, certificate_.certificate_pem,
+                  certificate_.private_key_pem, options_.faults}))
     {}
 
     local_api(local_api const&) = delete;
@@ -158,6 +167,22 @@ public:
     std::size_t connections_accepted() const noexcept
     {
         return server_->connections_accepted();
+    }
+
+    /// Replaces the fault plan. It applies to the requests the server reads after this returns
+    /// (a request already being answered keeps its fault); the numbering of requests, the hits
+    /// counted against each rule's `limit` and the draws start again. Throws
+    /// std::invalid_argument, keeping the old plan, when the plan cannot be obeyed. An empty
+    /// plan turns faults off.
+    void set_fault_plan(fault_plan plan)
+    {
+        server_->set_fault_plan(std::move(plan));
+    }
+
+    /// Requests answered with a fault since construction, across every plan.
+    std::size_t faults_injected() const noexcept
+    {
+        return server_->faults_injected();
     }
 
     /// The last 1000 request-targets, oldest first, exactly as received (still

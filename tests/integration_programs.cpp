@@ -100,14 +100,14 @@ struct local_environment
     scratch_dir dir;
     std::vector<std::pair<std::string, std::string>> env;
 
-    local_environment()
+    explicit local_environment(scenario::testing::local_api& api = shared_api())
     {
         auto ca = dir.path() / "ca.pem";
-        std::ofstream(ca) << shared_api().certificate_pem();
+        std::ofstream(ca) << api.certificate_pem();
         env = {
-            {"SCENARIO_API_KEY", shared_api().api_key()},
-            {"SCENARIO_API_SECRET", shared_api().api_secret()},
-            {"SCENARIO_BASE_URL", shared_api().base_url()},
+            {"SCENARIO_API_KEY", api.api_key()},
+            {"SCENARIO_API_SECRET", api.api_secret()},
+            {"SCENARIO_BASE_URL", api.base_url()},
             {"SCENARIO_CA_FILE", ca.string()}};
     }
 };
@@ -170,6 +170,40 @@ BOOST_AUTO_TEST_CASE(the_cli_streams_a_whole_tag_as_json_lines)
     }
     BOOST_TEST(ids.size() == lines.size());
     BOOST_TEST(r.out.find("8E-1") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_cli_prints_the_whole_catalogue_once_through_dropped_connections_and_503s)
+{
+    using scenario::testing::fault_kind;
+    for (auto kind : {fault_kind::close_after_response, fault_kind::service_unavailable})
+    {
+        BOOST_TEST_CONTEXT("fault " << static_cast<int>(kind))
+        {
+            scenario::testing::fault_rule rule;
+            rule.kind = kind;
+            rule.every = kind == fault_kind::close_after_response ? 1 : 3;
+            scenario::testing::local_api_options options;
+            options.public_models = 300;
+            options.private_models = 1;
+            options.faults.rules = {rule};
+            scenario::testing::local_api api(options);
+            local_environment local(api);
+
+            auto r = run_program(
+                SCENARIO_MODELS_PROGRAM,
+                {"list", "--public", "--all", "--page-size", "20", "--json"}, local.env);
+
+            BOOST_TEST_REQUIRE(r.status == 0, r.err);
+            std::vector<std::string> printed;
+            for (auto const& line : lines_of(r.out))
+                printed.emplace_back(boost::json::parse(line).at("id").as_string());
+            std::vector<std::string> expected;
+            for (auto const& row : api.public_catalogue())
+                expected.emplace_back(row.at("id").as_string());
+            BOOST_TEST(printed == expected, boost::test_tools::per_element());
+            BOOST_TEST(api.faults_injected() >= 5u);
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(the_cli_limit_stops_after_that_many_models)

@@ -22,8 +22,9 @@ namespace scenario {
 ///
 /// Construction checks the options and throws `scenario::error` (invalid base URL, missing
 /// credentials, unreadable trust anchors) before anything is sent. Destroying the client, or
-/// `shutdown`, closes idle connections; calls still in flight keep what they need alive and
-/// finish; calls waiting for a connection end with `operation_aborted`.
+/// `shutdown`, ends every pending call with `operation_aborted`: calls in flight have their
+/// connections cut, calls waiting for a connection or between two attempts wake, and idle
+/// connections close with a close_notify bounded by `shutdown_timeout`.
 ///
 /// Not thread-safe: use a client only from the one thread that runs its `io_context`, and call
 /// it from coroutines and handlers on that executor. Calls from many coroutines on that thread
@@ -71,14 +72,21 @@ public:
         return models_api(state_);
     }
 
+    /// The models endpoints, with calls that run with `overrides` in place of the client's
+    /// settings (retry policy, timeouts).
+    models_api models(call_options const& overrides) const
+    {
+        return models_api(state_).with(overrides);
+    }
+
     /// The options in force.
     client_options const& options() const noexcept
     {
         return state_->options();
     }
 
-    /// Closes idle connections and ends calls that wait for one; later calls fail with
-    /// `operation_aborted`. Idempotent.
+    /// Ends every pending call with `operation_aborted` and closes every connection; later
+    /// calls fail the same way. Idempotent.
     void shutdown()
     {
         if (state_)

@@ -1,8 +1,11 @@
 #ifndef SCENARIO_CLIENT_OPTIONS_HPP
 #define SCENARIO_CLIENT_OPTIONS_HPP
 
+#include <scenario/retry_policy.hpp>
+
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 
 namespace scenario {
@@ -28,11 +31,28 @@ struct client_options
     /// The most TLS connections open at once; calls beyond them wait their turn.
     std::size_t max_connections = 16;
 
-    /// Bound on resolving, connecting and the TLS handshake of a new connection.
+    /// Bound on resolving the host and connecting to it.
     std::chrono::milliseconds connect_timeout = std::chrono::seconds(10);
 
-    /// Bound on one request, from writing it to reading the whole response.
+    /// Bound on the TLS handshake of a new connection.
+    std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);
+
+    /// Bound on one attempt of a request, from writing it to reading the whole response.
     std::chrono::milliseconds request_timeout = std::chrono::seconds(60);
+
+    /// Bound on a whole call: waiting for a connection, every attempt and every wait between
+    /// them. Zero means no bound beyond the others'.
+    std::chrono::milliseconds call_timeout{0};
+
+    /// How long a connection may wait idle in the pool before it is closed rather than reused.
+    /// A server's `Keep-Alive: timeout=N` shortens it to a second less than N.
+    std::chrono::milliseconds max_idle_time = std::chrono::seconds(30);
+
+    /// Bound on the TLS close_notify exchange when a connection is retired.
+    std::chrono::milliseconds shutdown_timeout = std::chrono::seconds(1);
+
+    /// When and how failed calls are tried again.
+    retry_policy retry{};
 
     /// The `User-Agent` header.
     std::string user_agent = std::string("scenario-cpp/") + version_string;
@@ -50,6 +70,20 @@ struct client_options
 
     /// Largest response header accepted.
     std::size_t header_limit = 64 * 1024;
+};
+
+/// Settings that one call, or every call through one `models_api` handle, may set apart from
+/// the client's:
+///
+///     auto quick = client.models({.call_timeout = std::chrono::seconds(2)});
+///     auto model = co_await quick.get("model_abc");
+///
+/// An empty field keeps the client's setting.
+struct call_options
+{
+    std::optional<retry_policy> retry{};
+    std::optional<std::chrono::milliseconds> request_timeout{};
+    std::optional<std::chrono::milliseconds> call_timeout{};
 };
 
 } // namespace scenario

@@ -4,6 +4,8 @@
 #include <boost/system/error_code.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <chrono>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -144,6 +146,8 @@ struct diagnostics
     std::string server_reason{}; ///< `reason`, `message`, `error` or `detail` of the error body
     std::string request_id{};    ///< `x-request-id` (or similar) if the service sent one
     std::string body{};          ///< the raw response body of a failed request
+    std::size_t attempts = 0;    ///< how many times the request was sent or tried
+    std::chrono::milliseconds retry_after{0}; ///< the wait the service asked for, if any
 
     void clear()
     {
@@ -216,6 +220,11 @@ inline std::string describe(error_code const& ec, diagnostics const& diag)
             text += advice;
             text += ')';
         }
+        if (!diag.message.empty())
+        {
+            text += "; ";
+            text += diag.message;
+        }
     }
     else if (!diag.message.empty())
     {
@@ -224,6 +233,12 @@ inline std::string describe(error_code const& ec, diagnostics const& diag)
     else
     {
         text += ec.message();
+    }
+    if (diag.attempts > 1)
+    {
+        text += " (after ";
+        text += std::to_string(diag.attempts);
+        text += " attempts)";
     }
     if (!diag.request_id.empty())
     {

@@ -26,9 +26,17 @@ namespace scenario {
 ///
 /// Arguments are copied before the call returns; only `diag` must outlive the operation, which
 /// writes it just before completing. Completions run on the token's associated executor, by
-/// default the client's, never inside the initiating call. Every operation supports terminal
-/// cancellation: a request cancelled in flight closes its connection instead of returning it
-/// to the pool; one cancelled while waiting for a connection leaves the queue.
+/// default the client's, never inside the initiating call.
+///
+/// Every operation supports terminal cancellation (partial and total requests are ignored:
+/// a call cannot stop half-way and stay usable). A call cancelled while it waits for a
+/// connection leaves the queue; one cancelled in flight closes its connection instead of
+/// returning it to the pool; one cancelled between two attempts ends its wait. It completes
+/// with `operation_aborted` at once. `co_await (models.get(id) || timer.async_wait(...))`
+/// works that way.
+///
+/// Failed attempts are retried as the client's `retry_policy` says, within its timeouts;
+/// `with` (or `client::models(call_options)`) makes a handle whose calls use other settings.
 /// Not thread-safe: use the client from the one thread that runs its `io_context`.
 class models_api
 {
@@ -38,12 +46,13 @@ class models_api
     // Defined first: the members below deduce their types from these.
     auto list_call(detail::listing which, list_params const& params) const
     {
-        return detail::list_call(state_, which, params);
+        return detail::list_call(state_, which, params, overrides_);
     }
 
     auto description_call(std::string model_id, std::optional<boost::json::value> replacement) const
     {
-        return detail::description_call(state_, std::move(model_id), std::move(replacement));
+        return detail::description_call(
+            state_, std::move(model_id), std::move(replacement), overrides_);
     }
 
     template <class T, class Op, class CompletionToken>
@@ -54,9 +63,26 @@ class models_api
     }
 
 public:
-    explicit models_api(std::shared_ptr<detail::client_state> state)
+    explicit models_api(
+        std::shared_ptr<detail::client_state> state,
+        std::shared_ptr<call_options const> overrides = nullptr)
         : state_(std::move(state))
+        , overrides_(std::move(overrides))
     {}
+
+    /// A handle whose calls run with `options` in place of the client's settings; fields left
+    /// empty keep this handle's.
+    models_api with(call_options const& options) const
+    {
+        auto merged = overrides_ ? *overrides_ : call_options{};
+        if (options.retry)
+            merged.retry = options.retry;
+        if (options.request_timeout)
+            merged.request_timeout = options.request_timeout;
+        if (options.call_timeout)
+            merged.call_timeout = options.call_timeout;
+        return models_api(state_, std::make_shared<call_options const>(std::move(merged)));
+    }
 
     /// One page of `GET /models`: by default the caller's own models.
     result<model_page> list(list_params params = {}) const
@@ -104,14 +130,15 @@ public:
     /// The id is sent percent-encoded as one path segment.
     result<model> get(std::string model_id) const
     {
-        return detail::run_or_throw<model>(detail::get_call(state_, std::move(model_id)));
+        return detail::run_or_throw<model>(
+            detail::get_call(state_, std::move(model_id), overrides_));
     }
 
     template <detail::completes_with<model> CompletionToken>
     auto get(std::string model_id, CompletionToken&& token) const
     {
         return start<model>(
-            detail::get_call(state_, std::move(model_id)), nullptr,
+            detail::get_call(state_, std::move(model_id), overrides_), nullptr,
             std::forward<CompletionToken>(token));
     }
 
@@ -119,7 +146,7 @@ public:
     auto get(std::string model_id, diagnostics& diag, CompletionToken&& token) const
     {
         return start<model>(
-            detail::get_call(state_, std::move(model_id)), &diag,
+            detail::get_call(state_, std::move(model_id), overrides_), &diag,
             std::forward<CompletionToken>(token));
     }
 
@@ -197,13 +224,15 @@ public:
     /// Every page of `GET /models` with these filters, one at a time. See `page_stream`.
     page_stream pages(list_params params = {}) const
     {
-        return page_stream(state_, detail::make_listing(*state_, detail::listing::own, params));
+        return page_stream(
+            state_, detail::make_listing(*state_, detail::listing::own, params, overrides_));
     }
 
     /// Every page of `GET /models/public` with these filters, one at a time.
     page_stream public_pages(list_params params = {}) const
     {
-        return page_stream(state_, detail::make_listing(*state_, detail::listing::public_, params));
+        return page_stream(
+            state_, detail::make_listing(*state_, detail::listing::public_, params, overrides_));
     }
 
     /// Every model of `GET /models` with these filters, one at a time. See `model_stream`.
@@ -220,6 +249,7 @@ public:
 
 private:
     std::shared_ptr<detail::client_state> state_;
+    std::shared_ptr<call_options const> overrides_;
 };
 
 } // namespace scenario

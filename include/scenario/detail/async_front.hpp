@@ -96,6 +96,8 @@ auto run_with_token(
             }
             if (ec)
                 value = T{}; // no partial result travels with an error
+            if (diag.message.empty() && ec == asio::error::operation_aborted)
+                diag.message = "the call was cancelled";
             if (diag_out != nullptr)
                 *diag_out = std::move(diag);
             co_return std::tuple<error_code, T>{ec, std::move(value)};

@@ -6,7 +6,9 @@
 #include <scenario/detail/connection_pool.hpp>
 #include <scenario/detail/endpoint.hpp>
 #include <scenario/detail/model_parse.hpp>
+#include <scenario/detail/retry_after.hpp>
 #include <scenario/error.hpp>
+#include <scenario/retry_policy.hpp>
 
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/http/read.hpp>
@@ -15,6 +17,8 @@
 
 #include <openssl/evp.h>
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,6 +34,7 @@ struct request_spec
     std::string path{};      // for messages: the target without its query
     std::string body{};      // JSON, or empty for none
     bool idempotent = false; // may be sent again after a failure that left no answer
+    std::shared_ptr<call_options const> overrides{}; // of the client's settings, if any
 };
 
 struct http_response
@@ -37,7 +42,13 @@ struct http_response
     unsigned status = 0;
     std::string body;
     std::string request_id;
+    std::optional<std::chrono::milliseconds> retry_after{}; // the wait the service asked for
 };
+
+inline bool is_http_error(error_code const& ec) noexcept
+{
+    return ec.category() == http_category();
+}
 
 inline bool has_forbidden_header_bytes(std::string_view value) noexcept
 {
@@ -87,7 +98,7 @@ public:
             executor_, tls_,
             pool_settings{
                 endpoint_, options_.max_connections, options_.connect_timeout,
-                options_.read_buffer_size});
+                options_.handshake_timeout, options_.shutdown_timeout, options_.read_buffer_size});
     }
 
     ~client_state()
@@ -120,49 +131,75 @@ public:
         pool_->close();
     }
 
-    // Sends one request and reads its whole response. A connection that served earlier
-    // requests may have been closed by the server while idle: if an idempotent request fails
-    // on one before any byte of the answer arrived, it goes again on another connection.
-    // Statuses outside 2xx come back as errors with the server's reason in `diag`.
+    // Sends one request and reads its whole response, trying again as the call's retry policy
+    // allows. A connection that served earlier requests may have been closed by the server
+    // while idle: an idempotent request that fails on one before any byte of the answer goes
+    // once more on a new connection, at once and outside the retry budget. Statuses outside
+    // 2xx come back as errors, with the server's reason in `diag`.
     asio::awaitable<http_response> execute(
         request_spec const& spec, error_code& ec, diagnostics& diag)
     {
         diag.method = std::string(http::to_string(spec.method));
         diag.path = spec.path;
-        auto request = make_request(spec);
+        auto const settings = settings_for(spec);
+        auto const request = make_request(spec);
         http_response response;
+        bool fresh = false;
+        std::size_t retries = 0;
 
-        for (std::size_t attempt = 0;; ++attempt)
+        for (;;)
         {
-            ec = {};
-            lease conn = co_await pool_->acquire(ec, diag);
-            if (ec)
-                co_return response;
-
-            bool answered = false;
-            ec = co_await exchange(conn, request, response, answered);
+            ++diag.attempts;
+            attempt_report report;
+            co_await attempt(request, settings, fresh, response, report, ec, diag);
             if (!ec)
             {
-                if (response.status >= 200 && response.status < 300)
-                {
-                    co_return response;
-                }
-                ec = make_http_error(response.status);
-                diag.http_status = response.status;
-                diag.server_reason = server_reason(response.body);
-                diag.request_id = response.request_id;
-                diag.body = std::move(response.body);
-                co_return http_response{};
+                diag.message.clear();
+                co_return response;
             }
+            if (pool_->closed() || ec == asio::error::operation_aborted)
+                break;
 
-            // Only a connection that died while idle: not a timeout, not a cancellation.
-            bool stale = conn.reused() && !answered && spec.idempotent &&
-                         ec != asio::error::operation_aborted && ec != beast::error::timeout;
-            if (stale && attempt <= options_.max_connections)
+            bool const stale = report.reused && !report.answered && spec.idempotent &&
+                               !is_http_error(ec) && ec != beast::error::timeout;
+            if (stale && !fresh)
+            {
+                fresh = true;
                 continue;
-            diag.message = describe_transport_failure(ec);
-            co_return response;
+            }
+            fresh = false;
+
+            attempt_outcome const outcome{diag.method, spec.idempotent, retries, ec, report.sent};
+            if (retries == settings.retry->max_retries || !settings.retry->retries(outcome))
+                break;
+            auto const wait = wait_before_retry(*settings.retry, retries + 1, response, diag);
+            if (!wait)
+                break;
+            if (clock::now() + *wait >= settings.deadline)
+            {
+                diag.message += diag.message.empty() ? "" : "; ";
+                diag.message += "the call's deadline leaves no time to try again";
+                break;
+            }
+            if (!co_await pool_->pause(*wait))
+                break;
+            ++retries;
         }
+
+        if (pool_->closed())
+        {
+            ec = asio::error::operation_aborted;
+            diag.message = "the client was shut down";
+        }
+        else if (is_http_error(ec))
+        {
+            diag.http_status = response.status;
+            diag.server_reason = server_reason(response.body);
+            diag.request_id = std::move(response.request_id);
+            diag.retry_after = response.retry_after.value_or(std::chrono::milliseconds(0));
+            diag.body = std::move(response.body);
+        }
+        co_return http_response{};
     }
 
 private:
@@ -237,15 +274,87 @@ private:
         return request;
     }
 
+    // The settings of one call: the client's, or the overrides of the handle it came through.
+    struct call_settings
+    {
+        retry_policy const* retry;
+        std::chrono::milliseconds request_timeout;
+        clock::time_point deadline; // of the whole call
+    };
+
+    call_settings settings_for(request_spec const& spec) const
+    {
+        auto const* overrides = spec.overrides.get();
+        call_settings settings{&options_.retry, options_.request_timeout, clock::time_point::max()};
+        auto total = options_.call_timeout;
+        if (overrides != nullptr)
+        {
+            if (overrides->retry)
+                settings.retry = &*overrides->retry;
+            settings.request_timeout =
+                overrides->request_timeout.value_or(options_.request_timeout);
+            total = overrides->call_timeout.value_or(total);
+        }
+        if (total > std::chrono::milliseconds::zero())
+            settings.deadline = clock::now() + total;
+        return settings;
+    }
+
+    // What became of one attempt, for the decision to send the request again.
+    struct attempt_report
+    {
+        bool sent = false;     // the request may have reached the server
+        bool reused = false;   // on a connection that served earlier requests
+        bool answered = false; // some of a response arrived
+    };
+
+    asio::awaitable<void> attempt(
+        http::request<http::string_body> const& request, call_settings const& settings, bool fresh,
+        http_response& response, attempt_report& report, error_code& ec, diagnostics& diag)
+    {
+        ec = {};
+        response = http_response{};
+        lease conn = co_await pool_->acquire(settings.deadline, fresh, ec, diag);
+        if (ec)
+            co_return;
+
+        report.sent = true;
+        report.reused = conn.reused();
+        ec = co_await exchange(conn, request, settings, response, report.answered);
+        if (ec)
+            diag.message = describe_transport_failure(ec, settings);
+        else if (response.status < 200 || response.status >= 300)
+            ec = make_http_error(response.status);
+    }
+
+    // The wait before retry `n`: the policy's, or longer if the service asked for it. None
+    // when the service asks for more than the policy's cap.
+    std::optional<std::chrono::milliseconds> wait_before_retry(
+        retry_policy const& policy, std::size_t n, http_response const& response,
+        diagnostics& diag) const
+    {
+        auto wait = policy.wait_before(n);
+        if (!response.retry_after)
+            return wait;
+        if (*response.retry_after > policy.max_backoff)
+        {
+            diag.message = "the service asked to wait " +
+                           std::to_string(response.retry_after->count()) +
+                           " ms, more than retry.max_backoff allows";
+            return std::nullopt;
+        }
+        return std::max(wait, *response.retry_after);
+    }
+
     // One request and response on one connection; the connection goes back to the pool only
-    // after a complete response the server did not ask to close.
+    // after a complete HTTP/1.1 response the server did not ask to close.
     asio::awaitable<error_code> exchange(
-        lease& conn, http::request<http::string_body> const& request, http_response& response,
-        bool& answered)
+        lease& conn, http::request<http::string_body> const& request, call_settings const& settings,
+        http_response& response, bool& answered)
     {
         auto use = asio::as_tuple(asio::use_awaitable);
         auto& tcp = beast::get_lowest_layer(conn->stream);
-        tcp.expires_after(options_.request_timeout);
+        tcp.expires_at(std::min(clock::now() + settings.request_timeout, settings.deadline));
 
         auto [write_ec, written] = co_await http::async_write(conn->stream, request, use);
         if (write_ec)
@@ -265,16 +374,40 @@ private:
         if (auto id = message.find("x-request-id"); id != message.end())
             response.request_id = std::string(id->value());
         response.body = std::move(message.body());
-        if (message.keep_alive())
-            conn.give_back();
+        if (response.status == 429 || response.status == 503)
+            response.retry_after = requested_wait(message, response.body);
+
+        if (message.version() == 11 && message.keep_alive())
+            conn.give_back(idle_time(message));
+        else
+            conn.retire();
         co_return error_code{};
     }
 
-    std::string describe_transport_failure(error_code const& ec) const
+    // How long the connection may idle in the pool: `max_idle_time`, or a second less than
+    // the server's `Keep-Alive: timeout=N`.
+    std::chrono::milliseconds idle_time(http::response<http::string_body> const& message) const
     {
+        auto limit = options_.max_idle_time;
+        auto header = message.find("keep-alive");
+        if (header == message.end())
+            return limit;
+        if (auto seconds = keep_alive_timeout(header->value()))
+        {
+            std::chrono::milliseconds const announced = std::chrono::seconds(*seconds - 1);
+            limit = std::min(limit, announced);
+        }
+        return limit;
+    }
+
+    std::string describe_transport_failure(
+        error_code const& ec, call_settings const& settings) const
+    {
+        if (ec == beast::error::timeout && clock::now() >= settings.deadline)
+            return "the call did not complete before its deadline (raise call_timeout)";
         if (ec == beast::error::timeout)
             return "no complete response within " +
-                   std::to_string(options_.request_timeout.count()) +
+                   std::to_string(settings.request_timeout.count()) +
                    " ms (raise request_timeout or try again)";
         if (ec == http::error::body_limit)
             return "the response body is larger than body_limit (" +

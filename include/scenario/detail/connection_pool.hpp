@@ -15,7 +15,13 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <list>
@@ -26,6 +32,8 @@ namespace scenario::detail {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
+
+using clock = std::chrono::steady_clock;
 
 // One keep-alive TLS connection and the bytes read from it but not yet parsed.
 struct connection
@@ -38,6 +46,8 @@ struct connection
 
     beast::ssl_stream<beast::tcp_stream> stream;
     beast::flat_buffer buffer;
+    clock::time_point idle_until{};         // while pooled: closed rather than reused after it
+    std::list<connection*>::iterator place; // in the pool's list of busy connections
 };
 
 struct pool_settings
@@ -45,6 +55,8 @@ struct pool_settings
     endpoint where;
     std::size_t max_connections = 16;
     std::chrono::milliseconds connect_timeout{10000};
+    std::chrono::milliseconds handshake_timeout{10000};
+    std::chrono::milliseconds shutdown_timeout{1000};
     std::size_t read_buffer_size = 64 * 1024;
 };
 
@@ -98,11 +110,18 @@ public:
         return reused_;
     }
 
-    // After a complete response on a connection the server keeps open.
-    void give_back()
+    // After a complete response on a connection the server keeps open: it may serve others
+    // for `idle_for` from now.
+    void give_back(std::chrono::milliseconds idle_for)
     {
+        if (idle_for <= std::chrono::milliseconds::zero())
+            return retire();
+        connection_->idle_until = clock::now() + idle_for;
         release(true);
     }
+
+    // After a complete response on a connection the server closes: ends it with close_notify.
+    inline void retire();
 
 private:
     inline void release(bool reusable);
@@ -128,49 +147,80 @@ public:
     // A connection for one request: an idle one if any, else a new one while under the bound,
     // else the first one to come back. Callers are served in arrival order: while anyone
     // waits, newcomers queue behind them, and what comes back is handed to the first waiter.
-    // Fails with what went wrong in `diag.message`.
-    asio::awaitable<lease> acquire(error_code& ec, diagnostics& diag)
+    // `fresh` skips idle connections, closing one if that is the only way to a free slot.
+    // Waiting ends at `deadline` with `beast::error::timeout`. Fails with what went wrong in
+    // `diag.message`.
+    asio::awaitable<lease> acquire(
+        clock::time_point deadline, bool fresh, error_code& ec, diagnostics& diag)
     {
         if (!closed_ && waiters_.empty())
         {
-            if (!idle_.empty())
-            {
-                auto conn = std::move(idle_.back());
-                idle_.pop_back();
-                co_return lease{shared_from_this(), std::move(conn), true};
-            }
+            if (auto conn = take_idle(fresh))
+                co_return make_lease(std::move(conn), true);
             if (open_ < settings_.max_connections)
             {
                 ++open_;
-                co_return co_await open_in_reserved_slot(ec, diag);
+                co_return co_await open_in_reserved_slot(deadline, ec, diag);
             }
         }
         if (closed_)
             co_return shut_down(ec, diag);
 
-        waiter_guard guard(*this);
-        co_await guard.wait();
+        waiter_guard guard(*this, deadline);
+        if (!co_await guard.wait())
+        {
+            ec = beast::error::timeout;
+            diag.message = "no connection became free before the call's deadline (raise "
+                           "call_timeout or max_connections)";
+            co_return lease{};
+        }
         if (guard.handed_)
-            co_return lease{shared_from_this(), std::move(guard.handed_), true};
+            co_return make_lease(std::move(guard.handed_), true);
         if (guard.slot_)
         {
             guard.slot_ = false;
-            co_return co_await open_in_reserved_slot(ec, diag);
+            co_return co_await open_in_reserved_slot(deadline, ec, diag);
         }
         co_return shut_down(ec, diag);
     }
 
-    // Closes idle connections and wakes every waiter; later acquisitions fail. Connections
-    // in use are closed when they come back.
+    // Waits `duration` (between two attempts of a call). False if the pool closed meanwhile;
+    // throws operation_aborted when the call is cancelled.
+    asio::awaitable<bool> pause(std::chrono::milliseconds duration)
+    {
+        if (closed_)
+            co_return false;
+        asio::steady_timer timer(executor_, duration);
+        auto place = sleepers_.insert(sleepers_.end(), &timer);
+        auto [wait_ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        sleepers_.erase(place);
+        if (closed_)
+            co_return false;
+        if (wait_ec)
+            throw boost::system::system_error(wait_ec);
+        co_return true;
+    }
+
+    // Ends everything: idle connections close, busy ones are cut (their calls fail), waiters
+    // and pauses wake; later acquisitions fail.
     void close()
     {
         closed_ = true;
         for (auto& conn : idle_)
-            close_socket(*conn);
+            retire_gracefully(std::move(conn));
         open_ -= idle_.size();
         idle_.clear();
+        for (connection* conn : busy_)
+            close_socket(*conn);
         while (!waiters_.empty())
             pop_waiter();
+        for (asio::steady_timer* timer : sleepers_)
+            timer->cancel();
+    }
+
+    bool closed() const noexcept
+    {
+        return closed_;
     }
 
     std::size_t open_connections() const noexcept
@@ -197,9 +247,9 @@ private:
     class waiter_guard
     {
     public:
-        explicit waiter_guard(connection_pool& pool)
+        waiter_guard(connection_pool& pool, clock::time_point deadline)
             : pool_(pool)
-            , timer_(pool.executor_, asio::steady_timer::time_point::max())
+            , timer_(pool.executor_, deadline)
         {
             place_ = pool_.waiters_.insert(pool_.waiters_.end(), this);
         }
@@ -217,11 +267,14 @@ private:
                 pool_.release_slot();
         }
 
-        asio::awaitable<void> wait()
+        // True when woken by the pool, false at the deadline; throws operation_aborted when
+        // the call is cancelled.
+        asio::awaitable<bool> wait()
         {
-            co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
-            if (!woken_)
+            auto [wait_ec] = co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+            if (!woken_ && wait_ec)
                 throw boost::system::system_error(asio::error::operation_aborted);
+            co_return woken_;
         }
 
         std::unique_ptr<connection> handed_;
@@ -259,8 +312,55 @@ private:
         beast::get_lowest_layer(conn.stream).socket().close(ignored);
     }
 
+    // Whether an idle connection can still carry a request: its idle time is not over, and the
+    // server has neither closed it nor sent anything (a close_notify, or garbage) since the
+    // last response. One non-blocking peek, so that even a request that may not be sent twice
+    // never goes out on a connection already known dead.
+    static bool still_usable(connection& conn)
+    {
+        if (clock::now() >= conn.idle_until || conn.buffer.size() != 0)
+            return false;
+        char byte;
+        auto fd = beast::get_lowest_layer(conn.stream).socket().native_handle();
+        auto peeked = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        return peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    }
+
+    // The freshest idle connection that is still usable; the others close on the way. When
+    // `fresh`, none: the oldest idle one closes if the pool has no other free slot.
+    std::unique_ptr<connection> take_idle(bool fresh)
+    {
+        if (fresh)
+        {
+            if (open_ == settings_.max_connections && !idle_.empty())
+            {
+                close_socket(*idle_.front());
+                idle_.erase(idle_.begin());
+                --open_;
+            }
+            return nullptr;
+        }
+        while (!idle_.empty())
+        {
+            auto conn = std::move(idle_.back());
+            idle_.pop_back();
+            if (still_usable(*conn))
+                return conn;
+            close_socket(*conn);
+            --open_;
+        }
+        return nullptr;
+    }
+
+    lease make_lease(std::unique_ptr<connection> conn, bool reused)
+    {
+        conn->place = busy_.insert(busy_.end(), conn.get());
+        return lease{shared_from_this(), std::move(conn), reused};
+    }
+
     void release(std::unique_ptr<connection> conn, bool reusable)
     {
+        busy_.erase(conn->place);
         if (!reusable || closed_)
         {
             close_socket(*conn);
@@ -276,6 +376,25 @@ private:
         }
     }
 
+    // Sends close_notify and closes, within the shutdown timeout, on the side; the slot is
+    // free at once.
+    void retire(std::unique_ptr<connection> conn)
+    {
+        busy_.erase(conn->place);
+        retire_gracefully(std::move(conn));
+        release_slot();
+    }
+
+    void retire_gracefully(std::unique_ptr<connection> conn)
+    {
+        beast::get_lowest_layer(conn->stream).expires_after(settings_.shutdown_timeout);
+        auto goodbye = [](std::unique_ptr<connection> conn) -> asio::awaitable<void> {
+            co_await conn->stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
+            close_socket(*conn);
+        };
+        asio::co_spawn(executor_, goodbye(std::move(conn)), asio::detached);
+    }
+
     // A connection slot is free: the first waiter may open a connection in it.
     void release_slot()
     {
@@ -287,7 +406,8 @@ private:
 
     // Opens a connection in a slot already counted in `open_`. Until the handshake succeeds,
     // the slot is given back by whatever way this ends, an exception included.
-    asio::awaitable<lease> open_in_reserved_slot(error_code& ec, diagnostics& diag)
+    asio::awaitable<lease> open_in_reserved_slot(
+        clock::time_point deadline, error_code& ec, diagnostics& diag)
     {
         struct slot_keeper
         {
@@ -300,14 +420,35 @@ private:
         } keeper{this};
 
         auto conn = std::make_unique<connection>(executor_, tls_, settings_.read_buffer_size);
-        co_await connect(*conn, ec, diag);
+        {
+            // Listed as busy while it connects, so that close() can cut it.
+            struct listing
+            {
+                std::list<connection*>& busy;
+                std::list<connection*>::iterator place;
+                ~listing()
+                {
+                    busy.erase(place);
+                }
+            } listed{busy_, busy_.insert(busy_.end(), conn.get())};
+            co_await connect(*conn, deadline, ec, diag);
+        }
+        if (!ec && closed_)
+            shut_down(ec, diag);
         if (ec)
             co_return lease{};
         keeper.pool = nullptr; // the lease owns the slot now
-        co_return lease{shared_from_this(), std::move(conn), false};
+        co_return make_lease(std::move(conn), false);
     }
 
-    asio::awaitable<void> connect(connection& conn, error_code& ec, diagnostics& diag)
+    // Now plus `timeout`, or the deadline if that is sooner.
+    static clock::time_point bounded(std::chrono::milliseconds timeout, clock::time_point deadline)
+    {
+        return std::min(clock::now() + timeout, deadline);
+    }
+
+    asio::awaitable<void> connect(
+        connection& conn, clock::time_point deadline, error_code& ec, diagnostics& diag)
     {
         auto& tcp = beast::get_lowest_layer(conn.stream);
         auto const& where = settings_.where;
@@ -317,13 +458,14 @@ private:
         if (ec)
             co_return;
 
-        tcp.expires_after(settings_.connect_timeout);
+        tcp.expires_at(bounded(settings_.connect_timeout, deadline));
         auto [connect_ec, peer] = co_await tcp.async_connect(endpoints, use);
         if (connect_ec)
         {
             ec = connect_ec;
             diag.message = "could not connect to " + where.host_header + ": " +
-                           timeout_aware_message(ec) + " (check the base URL and the network)";
+                           timeout_aware_message(ec, settings_.connect_timeout, deadline) +
+                           " (check the base URL and the network)";
             co_return;
         }
         error_code no_delay_ec; // a latency nicety: the connection works without it
@@ -339,13 +481,14 @@ private:
         conn.stream.set_verify_mode(asio::ssl::verify_peer);
         conn.stream.set_verify_callback(asio::ssl::host_name_verification(where.host));
 
+        tcp.expires_at(bounded(settings_.handshake_timeout, deadline));
         auto [handshake_ec] =
             co_await conn.stream.async_handshake(asio::ssl::stream_base::client, use);
         if (handshake_ec)
         {
             ec = handshake_ec;
             diag.message = "TLS handshake with " + where.host_header +
-                           " failed: " + tls_failure_message(conn, ec);
+                           " failed: " + tls_failure_message(conn, ec, deadline);
             co_return;
         }
         ++handshakes_;
@@ -382,7 +525,8 @@ private:
         if (resolve_ec)
         {
             ec = timed_out ? make_error_code(beast::error::timeout) : resolve_ec;
-            diag.message = "could not resolve " + where.host + ": " + timeout_aware_message(ec) +
+            diag.message = "could not resolve " + where.host + ": " +
+                           timeout_aware_message(ec, settings_.connect_timeout, {}) +
                            " (check the base URL and the network)";
             co_return endpoints;
         }
@@ -391,30 +535,36 @@ private:
         co_return endpoints;
     }
 
-    std::string timeout_aware_message(error_code const& ec) const
+    static std::string timeout_aware_message(
+        error_code const& ec, std::chrono::milliseconds timeout, clock::time_point deadline)
     {
+        if (ec == beast::error::timeout && clock::now() >= deadline)
+            return "the call's deadline passed (raise call_timeout)";
         if (ec == beast::error::timeout)
-            return "timed out after " + std::to_string(settings_.connect_timeout.count()) + " ms";
+            return "timed out after " + std::to_string(timeout.count()) + " ms";
         if (ec == asio::error::operation_aborted)
             return "the call was cancelled";
         return ec.message();
     }
 
-    std::string tls_failure_message(connection& conn, error_code const& ec) const
+    std::string tls_failure_message(
+        connection& conn, error_code const& ec, clock::time_point deadline) const
     {
         long verify = SSL_get_verify_result(conn.stream.native_handle());
         if (verify != X509_V_OK)
             return std::string(X509_verify_cert_error_string(verify)) +
                    " (the server's certificate is not trusted for this host name; add its CA "
                    "with the ca_file or ca_pem option if it is a private one)";
-        return timeout_aware_message(ec);
+        return timeout_aware_message(ec, settings_.handshake_timeout, deadline);
     }
 
     asio::any_io_executor executor_;
     asio::ssl::context& tls_;
     pool_settings settings_;
-    std::vector<std::unique_ptr<connection>> idle_;
+    std::vector<std::unique_ptr<connection>> idle_; // the most recently used last
+    std::list<connection*> busy_;                   // leased or being opened
     std::list<waiter_guard*> waiters_;
+    std::list<asio::steady_timer*> sleepers_; // calls pausing between attempts
     std::size_t open_ = 0; // open or opening, idle or leased, or handed to a waiter as a slot
     std::size_t handshakes_ = 0;
     bool closed_ = false;
@@ -424,6 +574,13 @@ inline void lease::release(bool reusable)
 {
     if (connection_)
         pool_->release(std::move(connection_), reusable);
+    pool_.reset();
+}
+
+inline void lease::retire()
+{
+    if (connection_)
+        pool_->retire(std::move(connection_));
     pool_.reset();
 }
 

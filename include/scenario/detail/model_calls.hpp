@@ -56,10 +56,12 @@ struct listing_request
     listing which = listing::own;
     std::string query{};       // encoded, without the pagination token
     std::string start_token{}; // where the caller asked to start, if anywhere
+    std::shared_ptr<call_options const> overrides{};
 };
 
 inline listing_request make_listing(
-    client_state const& state, listing which, list_params const& params)
+    client_state const& state, listing which, list_params const& params,
+    std::shared_ptr<call_options const> overrides)
 {
     target_builder encoder(state.where().base_path, {});
     encoder.add_listing(params, state.options().project_id);
@@ -67,6 +69,7 @@ inline listing_request make_listing(
     request.which = which;
     request.query = encoder.encoded_query();
     request.start_token = std::string(params.pagination_token);
+    request.overrides = std::move(overrides);
     return request;
 }
 
@@ -82,7 +85,11 @@ inline asio::awaitable<model_page> fetch_page(
     target.add("paginationToken", token);
 
     // GCC 12 destroys a braced temporary in a co_await expression twice: name it first.
-    request_spec spec{.target = target.target(), .path = target.path(), .idempotent = true};
+    request_spec spec{
+        .target = target.target(),
+        .path = target.path(),
+        .idempotent = true,
+        .overrides = std::move(request.overrides)};
     auto body = co_await call_json(state, std::move(spec), diag, ec);
     model_page page;
     if (!ec)
@@ -114,13 +121,18 @@ inline target_builder model_target(
 }
 
 inline asio::awaitable<model> fetch_model(
-    std::shared_ptr<client_state> state, std::string model_id, diagnostics& diag, error_code& ec)
+    std::shared_ptr<client_state> state, std::string model_id,
+    std::shared_ptr<call_options const> overrides, diagnostics& diag, error_code& ec)
 {
     model result;
     if (!check_model_id(model_id, diag, ec))
         co_return result;
     auto target = model_target(*state, model_id);
-    request_spec spec{.target = target.target(), .path = target.path(), .idempotent = true};
+    request_spec spec{
+        .target = target.target(),
+        .path = target.path(),
+        .idempotent = true,
+        .overrides = std::move(overrides)};
     auto body = co_await call_json(state, std::move(spec), diag, ec);
     if (!ec)
         note_shape_error(ec = read_single_model(std::move(body), result, diag.message), diag);
@@ -130,13 +142,18 @@ inline asio::awaitable<model> fetch_model(
 // GET the description, or PUT a new one (`replacement` null deletes it).
 inline asio::awaitable<model_description> exchange_description(
     std::shared_ptr<client_state> state, std::string model_id,
-    std::optional<boost::json::value> replacement, diagnostics& diag, error_code& ec)
+    std::optional<boost::json::value> replacement, std::shared_ptr<call_options const> overrides,
+    diagnostics& diag, error_code& ec)
 {
     model_description result;
     if (!check_model_id(model_id, diag, ec))
         co_return result;
     auto target = model_target(*state, model_id, "description");
-    request_spec spec{.target = target.target(), .path = target.path(), .idempotent = true};
+    request_spec spec{
+        .target = target.target(),
+        .path = target.path(),
+        .idempotent = true,
+        .overrides = std::move(overrides)};
     if (replacement)
     {
         spec.method = http::verb::put;
@@ -151,28 +168,31 @@ inline asio::awaitable<model_description> exchange_description(
 // Each public call as an operation `op(diag, ec)` for the fronts of async_front.hpp; the
 // operation owns copies of its arguments.
 inline auto list_call(
-    std::shared_ptr<client_state> const& state, listing which, list_params const& params)
+    std::shared_ptr<client_state> const& state, listing which, list_params const& params,
+    std::shared_ptr<call_options const> const& overrides)
 {
-    return
-        [state, request = make_listing(*state, which, params)](diagnostics& diag, error_code& ec) {
-            return fetch_page(state, request, request.start_token, diag, ec);
-        };
+    return [state, request = make_listing(*state, which, params, overrides)](
+               diagnostics& diag, error_code& ec) {
+        return fetch_page(state, request, request.start_token, diag, ec);
+    };
 }
 
-inline auto get_call(std::shared_ptr<client_state> const& state, std::string model_id)
+inline auto get_call(
+    std::shared_ptr<client_state> const& state, std::string model_id,
+    std::shared_ptr<call_options const> const& overrides)
 {
-    return [state, id = std::move(model_id)](diagnostics& diag, error_code& ec) {
-        return fetch_model(state, id, diag, ec);
+    return [state, id = std::move(model_id), overrides](diagnostics& diag, error_code& ec) {
+        return fetch_model(state, id, overrides, diag, ec);
     };
 }
 
 inline auto description_call(
     std::shared_ptr<client_state> const& state, std::string model_id,
-    std::optional<boost::json::value> change)
+    std::optional<boost::json::value> change, std::shared_ptr<call_options const> const& overrides)
 {
-    return [state, id = std::move(model_id),
-            change = std::move(change)](diagnostics& diag, error_code& ec) {
-        return exchange_description(state, id, change, diag, ec);
+    return [state, id = std::move(model_id), change = std::move(change),
+            overrides](diagnostics& diag, error_code& ec) {
+        return exchange_description(state, id, change, overrides, diag, ec);
     };
 }
 

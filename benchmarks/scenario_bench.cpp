@@ -80,10 +80,9 @@ asio::awaitable<void> stream_models(
 asio::awaitable<void> consume_pages(
     scenario::client& client, bench::peer_options const& options, bench::results& results)
 {
-    // PREFETCH: page_stream cannot fetch the next page while the consumer holds this one yet,
-    // so only the variant without prefetch runs (main refuses --prefetch 1). When it gains
-    // that option, turn it on here from options.prefetch and drop the refusal in main.
-    auto pages = client.models().public_pages({.page_size = options.page_size});
+    // With --prefetch 1 the next page is on its way while the consumer works on this one.
+    auto pages =
+        client.models().public_pages({.page_size = options.page_size}).prefetch(options.prefetch);
     asio::steady_timer consumer(co_await asio::this_coro::executor);
     while (results.models < options.count)
     {
@@ -121,12 +120,6 @@ int main(int argc, char** argv)
         std::cerr << client_name << ": " << failure.what() << '\n';
         return 1;
     }
-    if (options.prefetch)
-    {
-        std::cerr << client_name << ": page_stream cannot prefetch yet\n";
-        return bench::exit_unsupported;
-    }
-
     try
     {
         asio::io_context io(1);

@@ -4,6 +4,8 @@
 #include "support/scripted_server.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -236,6 +238,96 @@ BOOST_AUTO_TEST_CASE(a_page_stream_sends_the_same_filters_on_every_page)
     for (auto i = targets.size() - count; i < targets.size(); ++i)
         BOOST_TEST(targets[i].find("tags=sc:scenario") != std::string::npos, targets[i]);
     (void)before;
+}
+
+BOOST_AUTO_TEST_CASE(prefetch_asks_for_the_next_page_while_the_consumer_holds_one)
+{
+    using namespace std::chrono_literals;
+    asio::io_context io;
+    auto client = make_client(io);
+    auto pages = client.models().public_pages({.page_size = 100}).prefetch(true);
+    auto before = shared_api().requests_received();
+    std::vector<std::string> ids;
+    std::size_t count = 0;
+
+    run(io, [&]() -> asio::awaitable<void> {
+        asio::steady_timer consumer(co_await asio::this_coro::executor);
+        while (auto page = co_await pages.next())
+        {
+            if (++count == 1)
+            {
+                // The consumer works on page 1; meanwhile page 2 is asked for, and only it.
+                consumer.expires_after(300ms);
+                co_await consumer.async_wait(asio::use_awaitable);
+                BOOST_TEST(shared_api().requests_received() - before == 2u);
+            }
+            for (auto const& m : page->models)
+                ids.push_back(m.id);
+        }
+    }());
+
+    std::vector<std::string> catalogue;
+    for (auto const& row : shared_api().public_catalogue())
+        catalogue.emplace_back(row.at("id").as_string());
+    BOOST_TEST(ids == catalogue, boost::test_tools::per_element());
+    BOOST_TEST(pages.done());
+    BOOST_TEST(shared_api().requests_received() - before == count); // none past the last page
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_prefetched_page_is_reported_by_next_and_asked_for_again)
+{
+    scripted_server server({
+        {200, page_body({"a"}, R"("t1")")},
+        {503, R"({"reason": "try later"})"},
+        {200, page_body({"b"}, nullptr)},
+    });
+    asio::io_context io;
+    auto client = client_for(io, server);
+    auto stream = client.models().all().prefetch(true);
+
+    auto first = run(io, drain(stream));
+    BOOST_TEST(scenario::http_status(first.ec) == 503u);
+    BOOST_TEST(first.diag.server_reason == "try later");
+    BOOST_TEST(first.ids == std::vector<std::string>{"a"}, boost::test_tools::per_element());
+    BOOST_TEST(stream.pages().resume_token() == "t1");
+
+    auto second = run(io, drain(stream));
+    BOOST_TEST(!second.ec);
+    BOOST_TEST(second.ids == std::vector<std::string>{"b"}, boost::test_tools::per_element());
+    auto targets = server.targets();
+    BOOST_TEST_REQUIRE(targets.size() == 3u);
+    BOOST_TEST(targets[1] == "/v1/models?paginationToken=t1");
+    BOOST_TEST(targets[2] == "/v1/models?paginationToken=t1");
+}
+
+BOOST_AUTO_TEST_CASE(destroying_a_stream_cancels_the_page_it_fetches_ahead)
+{
+    using namespace std::chrono_literals;
+    scripted_server server({
+        {200, page_body({"a"}, R"("t1")")},
+        {200, page_body({"b"}, nullptr), 5s},
+    });
+    asio::io_context io;
+    auto client = client_for(io, server);
+    {
+        auto pages = client.models().pages().prefetch(true);
+        // Only until the first page is here: `run` would wait for the prefetch too.
+        std::optional<scenario::error_code> first;
+        pages.next([&](scenario::error_code ec, std::optional<scenario::model_page>) { first = ec; });
+        while (!first && io.run_one_for(5s) != 0)
+            ;
+        BOOST_TEST_REQUIRE(first.has_value());
+        BOOST_TEST(!*first);
+        io.run_for(200ms); // the second request is out, its answer 5 s away
+        BOOST_TEST(server.targets().size() == 2u);
+        BOOST_TEST(client.open_connections() == 1u);
+        BOOST_TEST(client.idle_connections() == 0u);
+    }
+    auto const started = std::chrono::steady_clock::now();
+    io.restart();
+    io.run_for(3s); // returns as soon as the cancelled fetch has ended
+    BOOST_TEST((std::chrono::steady_clock::now() - started < 2s));
+    BOOST_TEST(client.open_connections() == 0u); // its connection closed, not pooled
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,5 +1,6 @@
 // The retry policy's parts that need no network: which failures are transient, the backoff
 // schedule, and reading the waits a server asks for.
+#include <scenario/detail/client_state.hpp>
 #include <scenario/detail/retry_after.hpp>
 #include <scenario/retry_policy.hpp>
 
@@ -151,6 +152,35 @@ BOOST_AUTO_TEST_CASE(keep_alive_timeout_is_read_among_other_parameters)
     BOOST_TEST(!keep_alive_timeout("max=100"));
     BOOST_TEST(!keep_alive_timeout("timeout=soon"));
     BOOST_TEST(!keep_alive_timeout(""));
+}
+
+BOOST_AUTO_TEST_CASE(a_dead_idle_connection_is_replaced_only_when_nothing_can_have_been_done)
+{
+    using scenario::detail::attempt_report;
+    using scenario::detail::worth_a_fresh_connection;
+    error_code const reset = asio::error::connection_reset;
+    error_code const eof = boost::beast::http::error::end_of_stream;
+    attempt_report const unwritten{.sent = true, .delivered = false, .reused = true};
+    attempt_report const written{.sent = true, .delivered = true, .reused = true};
+
+    // Idempotent: whenever no byte of an answer came on a reused connection.
+    BOOST_TEST(worth_a_fresh_connection(unwritten, true, reset));
+    BOOST_TEST(worth_a_fresh_connection(written, true, eof));
+    // Other methods: only when the request was not written in full.
+    BOOST_TEST(worth_a_fresh_connection(unwritten, false, reset));
+    BOOST_TEST(!worth_a_fresh_connection(written, false, eof));
+
+    // Never on a new connection, after part of an answer, on a timeout, a cancellation or a
+    // status.
+    auto fresh = written;
+    fresh.reused = false;
+    BOOST_TEST(!worth_a_fresh_connection(fresh, true, eof));
+    auto answered = written;
+    answered.answered = true;
+    BOOST_TEST(!worth_a_fresh_connection(answered, true, eof));
+    BOOST_TEST(!worth_a_fresh_connection(written, true, boost::beast::error::timeout));
+    BOOST_TEST(!worth_a_fresh_connection(unwritten, true, asio::error::operation_aborted));
+    BOOST_TEST(!worth_a_fresh_connection(written, true, scenario::make_http_error(503)));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -7,14 +7,42 @@
 #include <scenario/list_params.hpp>
 #include <scenario/model.hpp>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
+#include <chrono>
+#include <exception>
 #include <memory>
 #include <optional>
 
 namespace scenario {
 
 class model_stream;
+
+namespace detail {
+
+// A page fetched ahead, in the background, while the consumer works on the one before: its
+// outcome, and a timer whose cancellation wakes the `next` that waits for it.
+struct prefetched_page
+{
+    explicit prefetched_page(asio::any_io_executor const& executor)
+        : wake(executor, std::chrono::steady_clock::time_point::max())
+    {}
+
+    asio::steady_timer wake;
+    asio::cancellation_signal cancel; // emitted when the stream goes away first
+    bool ready = false;
+    error_code ec;
+    diagnostics diag;
+    model_page page;
+};
+
+} // namespace detail
 
 /// Streams the pages of one listing, fetching each only when asked.
 ///
@@ -29,6 +57,12 @@ class model_stream;
 ///
 /// One page is held at a time, whatever the size of the catalogue. Not thread-safe; one
 /// `next` at a time; the stream must outlive each `next` operation.
+///
+/// With `prefetch(true)`, each page delivered starts the request for the one after it in the
+/// background, so that the network wait overlaps the consumer's work on the page it holds; at
+/// most two pages are held then. A failure of the page fetched ahead is reported by the `next`
+/// that asks for it, and the stream stays where it was, as without prefetch. Destroying the
+/// stream cancels a fetch still in flight.
 class page_stream
 {
     auto fetch_op()
@@ -62,6 +96,41 @@ public:
     {
         return detail::run_with_token<std::optional<model_page>>(
             state_->executor(), fetch_op(), &diag, std::forward<CompletionToken>(token));
+    }
+
+    /// Whether each page delivered starts the request for the next one at once; off by
+    /// default. Returns the stream, so `models.pages(params).prefetch(true)` chains.
+    page_stream& prefetch(bool on) & noexcept
+    {
+        prefetch_ = on;
+        return *this;
+    }
+
+    page_stream&& prefetch(bool on) && noexcept
+    {
+        prefetch_ = on;
+        return std::move(*this);
+    }
+
+    page_stream(page_stream&&) noexcept = default;
+    page_stream(page_stream const&) = delete;
+    page_stream& operator=(page_stream const&) = delete;
+
+    page_stream& operator=(page_stream&& other) noexcept
+    {
+        abandon_prefetch();
+        state_ = std::move(other.state_);
+        request_ = std::move(other.request_);
+        pagination_ = std::move(other.pagination_);
+        pending_ = std::move(other.pending_);
+        prefetch_ = other.prefetch_;
+        busy_ = other.busy_;
+        return *this;
+    }
+
+    ~page_stream()
+    {
+        abandon_prefetch();
     }
 
     /// True once the last page was delivered or the listing stopped on a repeated token.
@@ -110,10 +179,31 @@ private:
         busy_ = true;
         busy_flag flag{busy_};
 
-        auto page =
-            co_await detail::fetch_page(state_, request_, pagination_.next_token(), diag, ec);
-        if (ec)
-            co_return std::nullopt;
+        model_page page;
+        if (pending_)
+        {
+            // Wait for the page fetched ahead, unless it is already here. A cancelled wait
+            // leaves it in flight for the next call.
+            auto ahead = pending_;
+            if (!ahead->ready)
+                co_await ahead->wake.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+            if (!ahead->ready)
+                throw boost::system::system_error(boost::asio::error::operation_aborted);
+            pending_.reset();
+            if ((ec = ahead->ec))
+            {
+                diag = std::move(ahead->diag);
+                co_return std::nullopt;
+            }
+            page = std::move(ahead->page);
+        }
+        else
+        {
+            page = co_await detail::fetch_page(
+                state_, request_, pagination_.next_token(), diag, ec);
+            if (ec)
+                co_return std::nullopt;
+        }
 
         if ((ec = pagination_.on_page(page.next_pagination_token)))
         {
@@ -121,12 +211,55 @@ private:
                            "the listing was stopped rather than loop forever";
             co_return std::nullopt;
         }
+        if (prefetch_ && !pagination_.done())
+            fetch_ahead();
         co_return std::optional<model_page>(std::move(page));
+    }
+
+    // Starts the request for the page after the one just delivered.
+    void fetch_ahead()
+    {
+        auto ahead = std::make_shared<detail::prefetched_page>(state_->executor());
+        pending_ = ahead;
+        auto work = [](std::shared_ptr<detail::client_state> state, detail::listing_request request,
+                       std::string token,
+                       std::shared_ptr<detail::prefetched_page> ahead) -> boost::asio::awaitable<void> {
+            try
+            {
+                ahead->page =
+                    co_await detail::fetch_page(state, request, token, ahead->diag, ahead->ec);
+            }
+            catch (boost::system::system_error const& e)
+            {
+                ahead->ec = e.code();
+                if (ahead->ec == boost::asio::error::operation_aborted && ahead->diag.message.empty())
+                    ahead->diag.message = "the call was cancelled";
+            }
+            if (ahead->ec)
+                ahead->page = {};
+            ahead->ready = true;
+            ahead->wake.cancel();
+        };
+        // The completion handler keeps `ahead`, and so the signal its slot belongs to, alive.
+        auto slot = ahead->cancel.slot();
+        boost::asio::co_spawn(
+            state_->executor(),
+            work(state_, request_, std::string(pagination_.next_token()), ahead),
+            boost::asio::bind_cancellation_slot(slot, [ahead](std::exception_ptr) {}));
+    }
+
+    void abandon_prefetch() noexcept
+    {
+        if (pending_ && !pending_->ready)
+            pending_->cancel.emit(boost::asio::cancellation_type::terminal);
+        pending_.reset();
     }
 
     std::shared_ptr<detail::client_state> state_;
     detail::listing_request request_;
     detail::pagination_state pagination_;
+    std::shared_ptr<detail::prefetched_page> pending_; // the page fetched ahead, if any
+    bool prefetch_ = false;
     bool busy_ = false;
 };
 
@@ -166,6 +299,20 @@ public:
     {
         return detail::run_with_token<std::optional<model>>(
             pages_.state_->executor(), next_op(), &diag, std::forward<CompletionToken>(token));
+    }
+
+    /// Fetches each page ahead while the models of the one before are consumed; see
+    /// `page_stream::prefetch`.
+    model_stream& prefetch(bool on) & noexcept
+    {
+        pages_.prefetch(on);
+        return *this;
+    }
+
+    model_stream&& prefetch(bool on) && noexcept
+    {
+        pages_.prefetch(on);
+        return std::move(*this);
     }
 
     /// The pages underneath, for their `resume_token`.

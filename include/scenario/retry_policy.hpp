@@ -92,7 +92,8 @@ inline bool retry_transient_failures(attempt_outcome const& outcome)
 ///
 /// A request that fails on a reused keep-alive connection before any answer, because the
 /// server had closed it while idle, is sent once more on a new connection without counting as
-/// a retry and without waiting (idempotent requests only).
+/// a retry and without waiting: an idempotent request whenever that happens, any other only
+/// when it could not be written in full (so the server cannot have acted on it).
 struct retry_policy
 {
     /// Attempts after the first; 0 turns retries off.

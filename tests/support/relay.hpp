@@ -27,7 +27,7 @@ namespace scenario_tests {
 enum class relay_fault
 {
     none,
-    close_at_once,                   // the connection closes as soon as it is accepted
+    close_at_once,                   // reset when the client first speaks (its TLS hello)
     reset_on_client_data_after_idle, // reset when the client speaks after 100 ms of silence
     reset_after_server_closes,       // the server's FIN becomes a reset, 100 ms later
 };
@@ -103,13 +103,22 @@ private:
             auto fault = next_fault();
             if (fault == relay_fault::close_at_once)
             {
-                reset(socket);
+                boost::asio::co_spawn(io_, reset_on_hello(std::move(socket)), boost::asio::detached);
                 continue;
             }
             auto shared = std::make_shared<link>(
                 link{std::move(socket), tcp::socket(io_), fault, std::chrono::steady_clock::now()});
             boost::asio::co_spawn(io_, serve(shared), boost::asio::detached);
         }
+    }
+
+    // Waits for the client's first bytes, so that the connection fails in the handshake and
+    // not, by a race with the reset, in the connect.
+    boost::asio::awaitable<void> reset_on_hello(tcp::socket socket)
+    {
+        std::array<char, 512> hello;
+        co_await socket.async_read_some(boost::asio::buffer(hello), use);
+        reset(socket);
     }
 
     boost::asio::awaitable<void> serve(std::shared_ptr<link> l)

@@ -85,22 +85,24 @@ auto run_with_token(
                      diag_out]() mutable -> asio::awaitable<std::tuple<error_code, T>> {
             diagnostics diag;
             error_code ec;
-            T value{};
+            // Constructed from the result, not assigned: an assignment would copy the JSON of a
+            // model out of its arena.
+            std::optional<T> value;
             try
             {
-                value = co_await op(diag, ec);
+                value.emplace(co_await op(diag, ec));
             }
             catch (boost::system::system_error const& e)
             {
                 ec = e.code();
             }
-            if (ec)
-                value = T{}; // no partial result travels with an error
+            if (ec || !value)
+                value.emplace(); // no partial result travels with an error
             if (diag.message.empty() && ec == asio::error::operation_aborted)
                 diag.message = "the call was cancelled";
             if (diag_out != nullptr)
                 *diag_out = std::move(diag);
-            co_return std::tuple<error_code, T>{ec, std::move(value)};
+            co_return std::tuple<error_code, T>{ec, std::move(*value)};
         };
         using handler_type = decltype(handler);
         asio::co_spawn(

@@ -81,6 +81,29 @@ inline std::string server_reason(std::string_view body)
     return {};
 }
 
+// What became of one attempt, for the decision to send the request again.
+struct attempt_report
+{
+    bool sent = false;      // the request may have reached the server
+    bool delivered = false; // all of it was written
+    bool reused = false;    // on a connection that served earlier requests
+    bool answered = false;  // some of a response arrived
+};
+
+// Whether a failed attempt looks like a keep-alive connection that the server had closed
+// while it sat idle, so the request goes once more, at once, on a new connection: it failed on
+// a reused connection before any byte of an answer, and not by timing out. A request that may
+// be sent twice qualifies whenever that holds; any other only if it was not written in full,
+// since a server acts on no request it has not received whole.
+inline bool worth_a_fresh_connection(
+    attempt_report const& report, bool idempotent, error_code const& ec)
+{
+    if (!report.reused || report.answered || is_http_error(ec) || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted)
+        return false;
+    return idempotent || !report.delivered;
+}
+
 // Everything a client's calls share: settings, TLS context, pool. Lives as long as the client
 // or the longest call in flight, whichever is later.
 class client_state
@@ -160,9 +183,7 @@ public:
             if (pool_->closed() || ec == asio::error::operation_aborted)
                 break;
 
-            bool const stale = report.reused && !report.answered && spec.idempotent &&
-                               !is_http_error(ec) && ec != beast::error::timeout;
-            if (stale && !fresh)
+            if (!fresh && worth_a_fresh_connection(report, spec.idempotent, ec))
             {
                 fresh = true;
                 continue;
@@ -300,13 +321,6 @@ private:
         return settings;
     }
 
-    // What became of one attempt, for the decision to send the request again.
-    struct attempt_report
-    {
-        bool sent = false;     // the request may have reached the server
-        bool reused = false;   // on a connection that served earlier requests
-        bool answered = false; // some of a response arrived
-    };
 
     asio::awaitable<void> attempt(
         http::request<http::string_body> const& request, call_settings const& settings, bool fresh,
@@ -320,7 +334,7 @@ private:
 
         report.sent = true;
         report.reused = conn.reused();
-        ec = co_await exchange(conn, request, settings, response, report.answered);
+        ec = co_await exchange(conn, request, settings, response, report.delivered, report.answered);
         if (ec)
             diag.message = describe_transport_failure(ec, settings);
         else if (response.status < 200 || response.status >= 300)
@@ -350,7 +364,7 @@ private:
     // after a complete HTTP/1.1 response the server did not ask to close.
     asio::awaitable<error_code> exchange(
         lease& conn, http::request<http::string_body> const& request, call_settings const& settings,
-        http_response& response, bool& answered)
+        http_response& response, bool& delivered, bool& answered)
     {
         auto use = asio::as_tuple(asio::use_awaitable);
         auto& tcp = beast::get_lowest_layer(conn->stream);
@@ -359,6 +373,7 @@ private:
         auto [write_ec, written] = co_await http::async_write(conn->stream, request, use);
         if (write_ec)
             co_return write_ec;
+        delivered = true;
 
         http::response_parser<http::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));

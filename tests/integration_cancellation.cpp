@@ -247,4 +247,45 @@ BOOST_AUTO_TEST_CASE(a_call_raced_against_a_timer_with_awaitable_operators)
     BOOST_TEST(a.client->open_connections() <= 1u);
 }
 
+// A waiter handed a free slot, and cancelled before it runs, must give the slot back: a
+// cancelled coroutine throws at its next co_await, before the connection is even begun.
+BOOST_AUTO_TEST_CASE(a_waiter_cancelled_as_it_is_handed_a_slot_gives_the_slot_back)
+{
+    scenario::testing::local_api_options api_options;
+    api_options.public_models = 10;
+    api_options.private_models = 1;
+    fault_rule rule;
+    rule.sequence = {1};
+    rule.kind = fault_kind::connection_close; // the holder's connection closes: a slot frees
+    api_options.faults.rules = {rule};
+    scenario::testing::local_api api(api_options);
+    auto id = std::string(api.public_catalogue().front().at("id").as_string());
+
+    asio::io_context io;
+    auto options = options_for(api);
+    options.max_connections = 1;
+    scenario::client client(io, credentials_for(api), options);
+
+    asio::cancellation_signal cancel_waiter;
+    std::optional<error_code> holder, waiter;
+    client.models().get(id, [&](error_code ec, scenario::model) {
+        holder = ec;
+        // The waiter has been handed the slot, and its wake-up is queued: cancel it now.
+        cancel_waiter.emit(asio::cancellation_type::terminal);
+    });
+    client.models().get(
+        id, asio::bind_cancellation_slot(
+                cancel_waiter.slot(), [&](error_code ec, scenario::model) { waiter = ec; }));
+    io.run_for(5s);
+
+    BOOST_TEST_REQUIRE(holder.has_value());
+    BOOST_TEST(!*holder);
+    BOOST_TEST_REQUIRE(waiter.has_value());
+    BOOST_TEST((*waiter == asio::error::operation_aborted));
+    BOOST_TEST(client.open_connections() == 0u); // no slot counted without a connection
+
+    auto later = run(io, client.models({.call_timeout = 3s}).get(id));
+    BOOST_TEST(later.id == id);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -4,6 +4,7 @@
 #include "support/scripted_server.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -285,7 +286,16 @@ BOOST_AUTO_TEST_CASE(a_failed_prefetched_page_is_reported_by_next_and_asked_for_
     auto client = client_for(io, server);
     auto stream = client.models().all().prefetch(true);
 
+    // The failed page was asked for ahead, before the consumer wanted it.
+    std::optional<scenario::error_code> got_first;
+    stream.next([&](scenario::error_code ec, std::optional<scenario::model>) { got_first = ec; });
+    while (!got_first && io.run_one_for(std::chrono::seconds(5)) != 0)
+        ;
+    io.run_for(std::chrono::milliseconds(200));
+    BOOST_TEST(server.targets().size() == 2u);
+
     auto first = run(io, drain(stream));
+    first.ids.insert(first.ids.begin(), "a");
     BOOST_TEST(scenario::http_status(first.ec) == 503u);
     BOOST_TEST(first.diag.server_reason == "try later");
     BOOST_TEST(first.ids == std::vector<std::string>{"a"}, boost::test_tools::per_element());
@@ -328,6 +338,64 @@ BOOST_AUTO_TEST_CASE(destroying_a_stream_cancels_the_page_it_fetches_ahead)
     io.run_for(3s); // returns as soon as the cancelled fetch has ended
     BOOST_TEST((std::chrono::steady_clock::now() - started < 2s));
     BOOST_TEST(client.open_connections() == 0u); // its connection closed, not pooled
+}
+
+BOOST_AUTO_TEST_CASE(cancelling_a_next_that_waits_for_a_prefetch_cancels_the_prefetch)
+{
+    using namespace std::chrono_literals;
+    using namespace asio::experimental::awaitable_operators;
+    scripted_server server({
+        {200, page_body({"a"}, R"("t1")")},
+        {200, page_body({"late"}, nullptr), 3s},
+        {200, page_body({"b"}, nullptr)},
+    });
+    asio::io_context io;
+    auto client = client_for(io, server);
+    auto pages = client.models().pages().prefetch(true);
+
+    auto outcome = run(io, [&]() -> asio::awaitable<std::vector<std::string>> {
+        std::vector<std::string> seen;
+        auto first = co_await pages.next();
+        seen.push_back(first->models.at(0).id);
+        asio::steady_timer timeout(co_await asio::this_coro::executor, 200ms);
+        auto raced = co_await (pages.next() || timeout.async_wait(asio::use_awaitable));
+        seen.push_back(raced.index() == 1 ? "timed out" : "no timeout");
+        auto again = co_await pages.next(); // asked for afresh, not the cancelled one
+        seen.push_back(again->models.at(0).id);
+        co_return seen;
+    }());
+
+    BOOST_TEST(
+        outcome == (std::vector<std::string>{"a", "timed out", "b"}),
+        boost::test_tools::per_element());
+    BOOST_TEST(server.targets().size() == 3u);
+    BOOST_TEST(pages.done());
+}
+
+BOOST_AUTO_TEST_CASE(shutdown_ends_a_next_that_waits_for_a_prefetch)
+{
+    using namespace std::chrono_literals;
+    scripted_server server({
+        {200, page_body({"a"}, R"("t1")")},
+        {200, page_body({"late"}, nullptr), 3s},
+    });
+    asio::io_context io;
+    auto client = client_for(io, server);
+    auto pages = client.models().pages().prefetch(true);
+    scenario::diagnostics diag;
+
+    auto const started = std::chrono::steady_clock::now();
+    auto ec = run(io, [&]() -> asio::awaitable<scenario::error_code> {
+        co_await pages.next();
+        asio::steady_timer soon(co_await asio::this_coro::executor, 100ms);
+        soon.async_wait([&](scenario::error_code) { client.shutdown(); });
+        auto [ec, page] = co_await pages.next(diag, asio::as_tuple(asio::use_awaitable));
+        co_return ec;
+    }());
+
+    BOOST_TEST((ec == asio::error::operation_aborted));
+    BOOST_TEST(diag.message.find("shut down") != std::string::npos, diag.message);
+    BOOST_TEST((std::chrono::steady_clock::now() - started < 2s));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

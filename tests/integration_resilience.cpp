@@ -470,6 +470,24 @@ BOOST_AUTO_TEST_CASE(a_body_beyond_the_limit_is_a_typed_error_and_not_retried)
     BOOST_TEST(client.open_connections() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_header_beyond_the_limit_is_a_typed_error_and_not_retried)
+{
+    auto api = faulty_api();
+    asio::io_context io;
+    auto options = quick_options(*api);
+    options.header_limit = 64; // the local API's header alone is longer
+    auto client = client_of(io, *api, options);
+    auto const before = api->requests_received();
+
+    auto outcome = get_once(io, client.models(), first_public_id(*api));
+
+    BOOST_TEST(outcome.ec == error_code(boost::beast::http::error::header_limit));
+    BOOST_TEST(outcome.diag.attempts == 1u);
+    BOOST_TEST(outcome.diag.message.find("header_limit") != std::string::npos);
+    BOOST_TEST(api->requests_received() - before == 1u);
+    BOOST_TEST(client.open_connections() == 0u); // not reused after a half-read answer
+}
+
 // Each step of a request fails once. With retries the call succeeds; without them it fails
 // with an error that names the step, unless the client recovers on its own (a dead idle
 // connection is replaced outside the retry budget; a failed close_notify is no concern of the

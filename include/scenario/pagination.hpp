@@ -39,6 +39,7 @@ struct prefetched_page
     bool ready = false;
     error_code ec;
     diagnostics diag;
+    std::exception_ptr failure; // what was thrown that is not an error_code (bad_alloc)
     model_page page;
 };
 
@@ -56,13 +57,14 @@ struct prefetched_page
 /// was: calling `next` again asks for the same page. Every page is sent with the same filters.
 ///
 /// One page is held at a time, whatever the size of the catalogue. Not thread-safe; one
-/// `next` at a time; the stream must outlive each `next` operation.
+/// `next` at a time; the stream must outlive each `next` operation and must not be moved
+/// while one is pending.
 ///
 /// With `prefetch(true)`, each page delivered starts the request for the one after it in the
 /// background, so that the network wait overlaps the consumer's work on the page it holds; at
 /// most two pages are held then. A failure of the page fetched ahead is reported by the `next`
-/// that asks for it, and the stream stays where it was, as without prefetch. Destroying the
-/// stream cancels a fetch still in flight.
+/// that asks for it, and the stream stays where it was, as without prefetch. Cancelling a
+/// `next` that waits for the page fetched ahead, or destroying the stream, cancels that fetch.
 class page_stream
 {
     auto fetch_op()
@@ -182,14 +184,19 @@ private:
         model_page page;
         if (pending_)
         {
-            // Wait for the page fetched ahead, unless it is already here. A cancelled wait
-            // leaves it in flight for the next call.
+            // Wait for the page fetched ahead, unless it is already here. Cancelling the wait
+            // cancels that fetch too, and closes its connection; the next call asks again.
             auto ahead = pending_;
             if (!ahead->ready)
                 co_await ahead->wake.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-            if (!ahead->ready)
-                throw boost::system::system_error(boost::asio::error::operation_aborted);
             pending_.reset();
+            if (!ahead->ready)
+            {
+                ahead->cancel.emit(boost::asio::cancellation_type::terminal);
+                throw boost::system::system_error(boost::asio::error::operation_aborted);
+            }
+            if (ahead->failure)
+                std::rethrow_exception(ahead->failure);
             if ((ec = ahead->ec))
             {
                 diag = std::move(ahead->diag);
@@ -234,6 +241,10 @@ private:
                 ahead->ec = e.code();
                 if (ahead->ec == boost::asio::error::operation_aborted && ahead->diag.message.empty())
                     ahead->diag.message = "the call was cancelled";
+            }
+            catch (...)
+            {
+                ahead->failure = std::current_exception(); // for the `next` that waits
             }
             if (ahead->ec)
                 ahead->page = {};

@@ -160,7 +160,8 @@ public:
             if (open_ < settings_.max_connections)
             {
                 ++open_;
-                co_return co_await open_in_reserved_slot(deadline, ec, diag);
+                reserved_slot slot(*this);
+                co_return co_await open_in_reserved_slot(slot, deadline, ec, diag);
             }
         }
         if (closed_)
@@ -179,7 +180,8 @@ public:
         if (guard.slot_)
         {
             guard.slot_ = false;
-            co_return co_await open_in_reserved_slot(deadline, ec, diag);
+            reserved_slot slot(*this);
+            co_return co_await open_in_reserved_slot(slot, deadline, ec, diag);
         }
         co_return shut_down(ec, diag);
     }
@@ -191,9 +193,8 @@ public:
         if (closed_)
             co_return false;
         asio::steady_timer timer(executor_, duration);
-        auto place = sleepers_.insert(sleepers_.end(), &timer);
+        listed<asio::steady_timer> sleeping(sleepers_, &timer);
         auto [wait_ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-        sleepers_.erase(place);
         if (closed_)
             co_return false;
         if (wait_ec)
@@ -240,6 +241,56 @@ public:
 
 private:
     friend class lease;
+
+    // Every step that holds a resource across a `co_await` holds it in an object like these:
+    // a coroutine whose call was cancelled throws at its next `co_await` before the awaited
+    // operation starts, so code after that `co_await` may never run.
+
+    // A place in one of the pool's lists, for as long as the object lives.
+    template <class T>
+    class listed
+    {
+    public:
+        listed(std::list<T*>& list, T* item)
+            : list_(list)
+            , place_(list.insert(list.end(), item))
+        {}
+        listed(listed const&) = delete;
+        listed& operator=(listed const&) = delete;
+        ~listed()
+        {
+            list_.erase(place_);
+        }
+
+    private:
+        std::list<T*>& list_;
+        typename std::list<T*>::iterator place_;
+    };
+
+    // A slot counted in `open_` that no lease holds yet: freed when this goes, unless a lease
+    // took it over.
+    class reserved_slot
+    {
+    public:
+        explicit reserved_slot(connection_pool& pool) noexcept
+            : pool_(&pool)
+        {}
+        reserved_slot(reserved_slot const&) = delete;
+        reserved_slot& operator=(reserved_slot const&) = delete;
+        ~reserved_slot()
+        {
+            if (pool_ != nullptr)
+                pool_->release_slot();
+        }
+
+        void hand_to_lease() noexcept
+        {
+            pool_ = nullptr;
+        }
+
+    private:
+        connection_pool* pool_;
+    };
 
     // A waiter's place in line. What is handed to it (a connection, or a slot to open one in)
     // and not used, because the wait was cancelled or the coroutine destroyed, goes back to
@@ -404,40 +455,22 @@ private:
             --open_;
     }
 
-    // Opens a connection in a slot already counted in `open_`. Until the handshake succeeds,
-    // the slot is given back by whatever way this ends, an exception included.
+    // Opens a connection in `slot`. Until the handshake succeeds the slot stays reserved, so
+    // that whatever ends this, an exception included, gives it back.
     asio::awaitable<lease> open_in_reserved_slot(
-        clock::time_point deadline, error_code& ec, diagnostics& diag)
+        reserved_slot& slot, clock::time_point deadline, error_code& ec, diagnostics& diag)
     {
-        struct slot_keeper
-        {
-            connection_pool* pool;
-            ~slot_keeper()
-            {
-                if (pool != nullptr)
-                    pool->release_slot();
-            }
-        } keeper{this};
-
         auto conn = std::make_unique<connection>(executor_, tls_, settings_.read_buffer_size);
         {
             // Listed as busy while it connects, so that close() can cut it.
-            struct listing
-            {
-                std::list<connection*>& busy;
-                std::list<connection*>::iterator place;
-                ~listing()
-                {
-                    busy.erase(place);
-                }
-            } listed{busy_, busy_.insert(busy_.end(), conn.get())};
+            listed<connection> connecting(busy_, conn.get());
             co_await connect(*conn, deadline, ec, diag);
         }
         if (!ec && closed_)
             shut_down(ec, diag);
         if (ec)
             co_return lease{};
-        keeper.pool = nullptr; // the lease owns the slot now
+        slot.hand_to_lease();
         co_return make_lease(std::move(conn), false);
     }
 

@@ -348,4 +348,33 @@ BOOST_AUTO_TEST_CASE(calls_take_callbacks_futures_and_as_tuple)
     BOOST_TEST(page.models.size() == 3u);
 }
 
+// Each response is parsed into an arena of its own; results must reach the caller without
+// being copied out of it (a copy would allocate every node again, and silently).
+BOOST_AUTO_TEST_CASE(results_reach_the_caller_in_their_responses_arena)
+{
+    asio::io_context io;
+    auto client = make_client(io);
+    auto models = client.models();
+    std::string id(shared_api().public_catalogue().at(0).at("id").as_string());
+    auto const general = boost::json::storage_ptr();
+    auto in_an_arena = [&](model const& m) { return m.raw.storage() != general; };
+
+    auto page = run(io, models.list_public({.page_size = 5}));
+    BOOST_TEST_REQUIRE(page.models.size() == 5u);
+    for (auto const& m : page.models)
+        BOOST_TEST((m.raw.storage() == page.models[0].raw.storage()));
+    BOOST_TEST(in_an_arena(page.models[0]));
+
+    BOOST_TEST(in_an_arena(run(io, models.get(id))));
+    auto [ec, tupled] = run(io, models.get(id, asio::as_tuple(asio::use_awaitable)));
+    BOOST_TEST(in_an_arena(tupled));
+
+    auto streamed = run(io, [&]() -> asio::awaitable<std::optional<model>> {
+        auto stream = models.all_public({.page_size = 3});
+        co_return co_await stream.next();
+    }());
+    BOOST_TEST_REQUIRE(streamed.has_value());
+    BOOST_TEST(in_an_arena(*streamed));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -53,10 +53,9 @@ char const* const full_model = R"({
 
 error_code parse_model(std::string_view text, model& out, std::string& problem)
 {
-    auto value = boost::json::parse(text);
-    return detail::read_model(std::move(value.as_object()), out, problem)
-               ? error_code{}
-               : make_error_code(client_errc::unexpected_response);
+    out = detail::model_around(std::move(boost::json::parse(text).as_object()));
+    return detail::read_model(out, problem) ? error_code{}
+                                            : make_error_code(client_errc::unexpected_response);
 }
 
 } // namespace
@@ -74,7 +73,10 @@ BOOST_AUTO_TEST_CASE(every_documented_field_is_read)
     BOOST_TEST((m.collection_ids == std::vector<std::string>{"col_1"}));
     BOOST_TEST(m.created_at == "2026-04-22T08:57:03.106Z");
     BOOST_TEST(m.custom);
-    BOOST_TEST(m.example_asset_ids.size() == 2u);
+    auto const assets = m.example_asset_ids();
+    BOOST_TEST_REQUIRE(assets.size() == 2u);
+    BOOST_TEST(assets[1] == "asset_2");
+    BOOST_TEST((assets.to_vector() == std::vector<std::string>{"asset_1", "asset_2"}));
     BOOST_TEST(m.privacy == "public");
     BOOST_TEST(m.source == "scenario");
     BOOST_TEST(m.status == "trained");
@@ -154,6 +156,9 @@ BOOST_AUTO_TEST_CASE(a_wrong_type_names_the_field_and_the_model)
     std::pair<char const*, char const*> const cases[] = {
         {R"({"id": "m1", "tags": "x"})", "field 'tags' of model 'm1' is not an array of strings"},
         {R"({"id": "m1", "tags": ["a", 1]})", "field 'tags'"},
+        {R"({"id": "m1", "exampleAssetIds": ["a", 1]})",
+         "field 'exampleAssetIds' of model 'm1' is not an array of strings"},
+        {R"({"id": "m1", "exampleAssetIds": {}})", "field 'exampleAssetIds'"},
         {R"({"id": "m1", "custom": "yes"})", "field 'custom' of model 'm1' is not a boolean"},
         {R"({"id": "m1", "trainingImagesNumber": 1.5})", "field 'trainingImagesNumber'"},
         {R"({"id": "m1", "trainingImagesNumber": 18446744073709551615})",
@@ -255,11 +260,67 @@ BOOST_AUTO_TEST_CASE(descriptions_read_objects_null_and_missing)
 
 BOOST_AUTO_TEST_CASE(bodies_that_are_not_json_are_reported)
 {
-    boost::json::value v;
     std::string problem;
-    BOOST_TEST(!detail::parse_body("<html>502 Bad Gateway</html>", v, problem));
+    BOOST_TEST(detail::parse_body("<html>502 Bad Gateway</html>", problem).is_null());
     BOOST_TEST(problem.find("not valid JSON") != std::string::npos);
-    BOOST_TEST(detail::parse_body(R"({"a":1})", v, problem));
+    problem.clear();
+    BOOST_TEST(detail::parse_body(R"({"a":1})", problem).at("a") == 1);
+    BOOST_TEST(problem.empty());
+}
+
+// A page is parsed into one arena that its models share, JSON-typed fields included; nothing
+// of it is copied out into the default allocator on the way to the caller.
+BOOST_AUTO_TEST_CASE(a_pages_models_share_the_arena_their_body_was_parsed_into)
+{
+    std::string problem;
+    auto body = detail::parse_body(
+        R"({"models": [{"id": "a", "parameters": {"seed": 1}, "inputs": [1]},
+                       {"id": "b", "epochs": [{"epoch": "000010"}]}]})",
+        problem);
+    BOOST_TEST_REQUIRE(problem.empty());
+    auto const arena = body.storage();
+    BOOST_TEST((arena != boost::json::storage_ptr()));
+
+    model_page page;
+    BOOST_TEST_REQUIRE(!detail::read_page(std::move(body), page, problem));
+    BOOST_TEST_REQUIRE(page.models.size() == 2u);
+    auto const& a = page.models[0];
+    BOOST_TEST((a.raw.storage() == arena));
+    BOOST_TEST((page.models[1].raw.storage() == arena));
+    BOOST_TEST_REQUIRE(a.parameters.has_value());
+    BOOST_TEST((a.parameters->storage() == arena));
+    BOOST_TEST((a.inputs->storage() == arena));
+    BOOST_TEST((page.models[1].epochs->storage() == arena));
+
+    // Moving the page, as every call's result is moved to its caller, keeps the arena.
+    model_page moved = std::move(page);
+    BOOST_TEST((moved.models[0].raw.storage() == arena));
+    BOOST_TEST(moved.models[0].parameters->at("seed") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(example_asset_ids_read_raw_and_survive_moves_and_copies)
+{
+    model m;
+    std::string problem;
+    BOOST_TEST_REQUIRE(
+        !parse_model(R"({"id": "m", "exampleAssetIds": ["x", "y", "z"]})", m, problem));
+    model copy = m;
+    model moved = std::move(m);
+    std::vector<std::string_view> seen;
+    for (auto id : copy.example_asset_ids())
+        seen.push_back(id);
+    BOOST_TEST((seen == std::vector<std::string_view>{"x", "y", "z"}));
+    BOOST_TEST(moved.example_asset_ids()[2] == "z");
+
+    // Absent, or changed by the caller into something else: empty, never a crash.
+    model bare;
+    BOOST_TEST(bare.example_asset_ids().empty());
+    BOOST_TEST((bare.example_asset_ids().begin() == bare.example_asset_ids().end()));
+    copy.raw["exampleAssetIds"] = boost::json::array{1, "b"};
+    BOOST_TEST(copy.example_asset_ids()[0].empty());
+    BOOST_TEST(copy.example_asset_ids()[1] == "b");
+    copy.raw["exampleAssetIds"] = "not a list";
+    BOOST_TEST(copy.example_asset_ids().size() == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

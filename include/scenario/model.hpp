@@ -5,12 +5,92 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace scenario {
+
+/// A read-only view of a JSON array of strings, element by element as `std::string_view`.
+/// It points into the model it came from: valid while that model lives and its `raw` is left
+/// unchanged. An element that is not a string reads as empty.
+class string_list
+{
+public:
+    class iterator
+    {
+    public:
+        using iterator_category = std::forward_iterator_tag;
+        using value_type = std::string_view;
+        using difference_type = std::ptrdiff_t;
+        using pointer = void;
+        using reference = std::string_view;
+
+        iterator() = default;
+        explicit iterator(boost::json::value const* at) noexcept
+            : at_(at)
+        {}
+
+        std::string_view operator*() const noexcept
+        {
+            return at_->is_string() ? std::string_view(at_->get_string()) : std::string_view();
+        }
+        iterator& operator++() noexcept
+        {
+            ++at_;
+            return *this;
+        }
+        iterator operator++(int) noexcept
+        {
+            auto before = *this;
+            ++at_;
+            return before;
+        }
+        friend bool operator==(iterator, iterator) = default;
+
+    private:
+        boost::json::value const* at_ = nullptr;
+    };
+
+    string_list() = default;
+    explicit string_list(boost::json::array const* items) noexcept
+        : items_(items)
+    {}
+
+    iterator begin() const noexcept
+    {
+        return iterator(items_ != nullptr ? items_->data() : nullptr);
+    }
+    iterator end() const noexcept
+    {
+        return iterator(items_ != nullptr ? items_->data() + items_->size() : nullptr);
+    }
+    std::size_t size() const noexcept
+    {
+        return items_ != nullptr ? items_->size() : 0;
+    }
+    bool empty() const noexcept
+    {
+        return size() == 0;
+    }
+    /// Element `i`; `i` must be less than `size()`.
+    std::string_view operator[](std::size_t i) const noexcept
+    {
+        return *iterator(items_->data() + i);
+    }
+    /// A copy that owns its strings, for keeping beyond the model.
+    std::vector<std::string> to_vector() const
+    {
+        return {begin(), end()};
+    }
+
+private:
+    boost::json::array const* items_ = nullptr;
+};
 
 /// A model's thumbnail.
 struct model_thumbnail
@@ -32,6 +112,14 @@ struct model_concept
 /// Enumerations (`privacy`, `status`, `source`, `type`, `capabilities`) are open strings: the
 /// service adds values. Fields of loosely documented shape stay JSON. `raw` keeps the whole
 /// object as sent, so fields this version does not know are never lost.
+///
+/// Memory: each response is parsed into one arena (a Boost.JSON monotonic resource) that
+/// `raw` and the JSON-typed fields of every model of that response share; it is freed with
+/// the last of them. So a model kept for long keeps its page's arena (about 1.5 times the
+/// page's text) alive. To keep a few models of a large listing, keep what you need of them,
+/// or copy `raw` out with `boost::json::object(m.raw, boost::json::storage_ptr())`.
+/// Moving a model keeps its arena; move-assigning one into a model whose `raw` uses another
+/// memory resource copies the JSON (Boost.JSON's rule), so prefer initialising to assigning.
 struct model
 {
     // Always present.
@@ -40,7 +128,6 @@ struct model
     std::vector<std::string> collection_ids;
     std::string created_at;
     bool custom = false;
-    std::vector<std::string> example_asset_ids;
     std::string privacy;
     std::string source;
     std::string status;
@@ -78,6 +165,14 @@ struct model
 
     /// The object exactly as the service sent it.
     boost::json::object raw;
+
+    /// The ids of the model's example assets: often a hundred or more, so they are read from
+    /// `raw` when asked for rather than copied into every model of every page.
+    string_list example_asset_ids() const noexcept
+    {
+        auto const* items = raw.if_contains("exampleAssetIds");
+        return string_list(items != nullptr ? items->if_array() : nullptr);
+    }
 
     /// True if the model carries `tag` (exact, case-sensitive).
     bool has_tag(std::string_view tag) const

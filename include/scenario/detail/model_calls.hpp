@@ -32,9 +32,12 @@ inline asio::awaitable<boost::json::value> call_json(
     if (ec)
         co_return boost::json::value{};
 
-    boost::json::value body; // an empty body (204, or a DELETE) reads as null
-    if (!response.body.empty() && !parse_body(response.body, body, diag.message))
+    // An empty body (204, or a DELETE) reads as null.
+    std::string problem;
+    auto body = response.body.empty() ? boost::json::value() : parse_body(response.body, problem);
+    if (!problem.empty())
     {
+        diag.message = std::move(problem);
         ec = client_errc::invalid_json;
         diag.request_id = std::move(response.request_id);
         diag.http_status = response.status;
@@ -124,9 +127,8 @@ inline asio::awaitable<model> fetch_model(
     std::shared_ptr<client_state> state, std::string model_id,
     std::shared_ptr<call_options const> overrides, diagnostics& diag, error_code& ec)
 {
-    model result;
     if (!check_model_id(model_id, diag, ec))
-        co_return result;
+        co_return model{};
     auto target = model_target(*state, model_id);
     request_spec spec{
         .target = target.target(),
@@ -134,9 +136,10 @@ inline asio::awaitable<model> fetch_model(
         .idempotent = true,
         .overrides = std::move(overrides)};
     auto body = co_await call_json(state, std::move(spec), diag, ec);
+    std::optional<model> result;
     if (!ec)
         note_shape_error(ec = read_single_model(std::move(body), result, diag.message), diag);
-    co_return result;
+    co_return result && !ec ? std::move(*result) : model{};
 }
 
 // GET the description, or PUT a new one (`replacement` null deletes it).

@@ -53,7 +53,7 @@ char const* const full_model = R"({
 
 error_code parse_model(std::string_view text, model& out, std::string& problem)
 {
-    out = detail::model_around(std::move(boost::json::parse(text).as_object()));
+    out = model(boost::json::parse(text).as_object());
     return detail::read_model(out, problem) ? error_code{}
                                             : make_error_code(client_errc::unexpected_response);
 }
@@ -321,6 +321,82 @@ BOOST_AUTO_TEST_CASE(example_asset_ids_read_raw_and_survive_moves_and_copies)
     BOOST_TEST(copy.example_asset_ids()[1] == "b");
     copy.raw["exampleAssetIds"] = "not a list";
     BOOST_TEST(copy.example_asset_ids().size() == 0u);
+}
+
+// Copies hold their JSON on the heap, not in the source's arena; moves keep the arena, by
+// construction and by assignment (Boost.JSON's own move assignment would copy into the old
+// arena, which never shrinks: a loop `m = next()` would grow it with every model).
+BOOST_AUTO_TEST_CASE(copies_leave_the_arena_and_moves_keep_it)
+{
+    std::string problem;
+    auto body = detail::parse_body(std::string(R"({"models": [)") + full_model + "]}", problem);
+    auto const arena = body.storage();
+    model_page page;
+    BOOST_TEST_REQUIRE(!detail::read_page(std::move(body), page, problem), problem);
+    model const& m = page.models.at(0);
+
+    model copy = m;
+    auto on_heap = [](boost::json::storage_ptr const& sp) {
+        return sp == boost::json::storage_ptr();
+    };
+    BOOST_TEST(on_heap(copy.raw.storage()));
+    BOOST_TEST((copy.raw == m.raw));
+    // Every field, typed or JSON, is copied.
+    BOOST_TEST(copy.id == m.id);
+    BOOST_TEST((copy.capabilities == m.capabilities));
+    BOOST_TEST((copy.collection_ids == m.collection_ids));
+    BOOST_TEST(copy.created_at == m.created_at);
+    BOOST_TEST(copy.custom == m.custom);
+    BOOST_TEST(copy.privacy == m.privacy);
+    BOOST_TEST(copy.source == m.source);
+    BOOST_TEST(copy.status == m.status);
+    BOOST_TEST((copy.tags == m.tags));
+    BOOST_TEST(copy.training_images_number == m.training_images_number);
+    BOOST_TEST(copy.type == m.type);
+    BOOST_TEST(copy.updated_at == m.updated_at);
+    BOOST_TEST((copy.name == m.name));
+    BOOST_TEST((copy.short_description == m.short_description));
+    BOOST_TEST((copy.author_id == m.author_id));
+    BOOST_TEST((copy.owner_id == m.owner_id));
+    BOOST_TEST((copy.user_id == m.user_id));
+    BOOST_TEST((copy.access_restrictions == m.access_restrictions));
+    BOOST_TEST(copy.thumbnail->url == m.thumbnail->url);
+    BOOST_TEST(copy.concepts->size() == m.concepts->size());
+    BOOST_TEST((copy.compliant_model_ids == m.compliant_model_ids));
+    BOOST_TEST((copy.parent_model_id == m.parent_model_id));
+    BOOST_TEST((copy.soft_deletion_on == m.soft_deletion_on));
+    auto same_on_heap = [&](auto const& a, auto const& b) {
+        return a.has_value() && b.has_value() && *a == *b && on_heap(a->storage()) &&
+               b->storage() == arena;
+    };
+    BOOST_TEST(same_on_heap(copy.training_images, m.training_images));
+    BOOST_TEST(same_on_heap(copy.training_image_pairs, m.training_image_pairs));
+    BOOST_TEST(same_on_heap(copy.training_progress, m.training_progress));
+    BOOST_TEST(same_on_heap(copy.parameters, m.parameters));
+    BOOST_TEST(same_on_heap(copy.compliance_metadata, m.compliance_metadata));
+    BOOST_TEST(same_on_heap(copy.epoch, m.epoch));
+    BOOST_TEST(same_on_heap(copy.epochs, m.epochs));
+    BOOST_TEST(same_on_heap(copy.model_class, m.model_class));
+    BOOST_TEST(same_on_heap(copy.training_stats, m.training_stats));
+    BOOST_TEST(same_on_heap(copy.performance_stats, m.performance_stats));
+    BOOST_TEST(same_on_heap(copy.inputs, m.inputs));
+    BOOST_TEST(same_on_heap(copy.ui_config, m.ui_config));
+
+    // Assigning a model of another page takes that page's arena; the old one is let go.
+    auto other_body = detail::parse_body(R"({"models": [{"id": "b", "parameters": {}}]})", problem);
+    auto const other_arena = other_body.storage();
+    model_page other;
+    BOOST_TEST_REQUIRE(!detail::read_page(std::move(other_body), other, problem));
+    std::optional<model> held = std::move(page.models.at(0));
+    BOOST_TEST((held->raw.storage() == arena));
+    held = std::move(other.models.at(0));
+    BOOST_TEST((held->raw.storage() == other_arena));
+    BOOST_TEST((held->parameters->storage() == other_arena));
+    BOOST_TEST(held->id == "b");
+
+    copy = *held; // copy assignment: onto the heap again
+    BOOST_TEST(on_heap(copy.raw.storage()));
+    BOOST_TEST(copy.id == "b");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

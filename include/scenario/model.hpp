@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -115,13 +116,84 @@ struct model_concept
 ///
 /// Memory: each response is parsed into one arena (a Boost.JSON monotonic resource) that
 /// `raw` and the JSON-typed fields of every model of that response share; it is freed with
-/// the last of them. So a model kept for long keeps its page's arena (about 1.5 times the
-/// page's text) alive. To keep a few models of a large listing, keep what you need of them,
-/// or copy `raw` out with `boost::json::object(m.raw, boost::json::storage_ptr())`.
-/// Moving a model keeps its arena; move-assigning one into a model whose `raw` uses another
-/// memory resource copies the JSON (Boost.JSON's rule), so prefer initialising to assigning.
+/// the last of them, so a model kept for long keeps its page's arena (about 1.5 times the
+/// page's text) alive. Moving a model, by construction or assignment, keeps the arena it came
+/// with. Copying one, by construction or assignment, copies its JSON into ordinary heap
+/// memory: a copy holds no arena, and copies of two models of one page may be made on two
+/// threads at once. Editing `raw` or a JSON-typed field allocates from the model's arena:
+/// edit models of one page from one thread at a time, or edit a copy.
 struct model
 {
+    model() = default;
+
+    /// A model around `object`, its typed fields left empty; the library fills them.
+    explicit model(boost::json::object object) noexcept
+        : raw(std::move(object))
+    {}
+
+    model(model&&) noexcept = default;
+
+    /// Copies every field; the JSON ones into ordinary heap memory, not the source's arena.
+    model(model const& other)
+        : id(other.id)
+        , capabilities(other.capabilities)
+        , collection_ids(other.collection_ids)
+        , created_at(other.created_at)
+        , custom(other.custom)
+        , privacy(other.privacy)
+        , source(other.source)
+        , status(other.status)
+        , tags(other.tags)
+        , training_images_number(other.training_images_number)
+        , type(other.type)
+        , updated_at(other.updated_at)
+        , name(other.name)
+        , short_description(other.short_description)
+        , author_id(other.author_id)
+        , owner_id(other.owner_id)
+        , user_id(other.user_id)
+        , access_restrictions(other.access_restrictions)
+        , thumbnail(other.thumbnail)
+        , concepts(other.concepts)
+        , compliant_model_ids(other.compliant_model_ids)
+        , parent_model_id(other.parent_model_id)
+        , soft_deletion_on(other.soft_deletion_on)
+        , training_images(on_heap(other.training_images))
+        , training_image_pairs(on_heap(other.training_image_pairs))
+        , training_progress(on_heap(other.training_progress))
+        , parameters(on_heap(other.parameters))
+        , compliance_metadata(on_heap(other.compliance_metadata))
+        , epoch(on_heap(other.epoch))
+        , epochs(on_heap(other.epochs))
+        , model_class(on_heap(other.model_class))
+        , training_stats(on_heap(other.training_stats))
+        , performance_stats(on_heap(other.performance_stats))
+        , inputs(on_heap(other.inputs))
+        , ui_config(on_heap(other.ui_config))
+        , raw(other.raw, boost::json::storage_ptr())
+    {}
+
+    /// Takes `other` whole, its arena included. (Boost.JSON's own move assignment would copy
+    /// the JSON into this model's old arena, which only grows.)
+    model& operator=(model&& other) noexcept
+    {
+        if (this != &other)
+        {
+            this->~model();
+            ::new (static_cast<void*>(this)) model(std::move(other));
+        }
+        return *this;
+    }
+
+    model& operator=(model const& other)
+    {
+        if (this != &other)
+            *this = model(other);
+        return *this;
+    }
+
+    ~model() = default;
+
     // Always present.
     std::string id;
     std::vector<std::string> capabilities;
@@ -167,13 +239,25 @@ struct model
     boost::json::object raw;
 
     /// The ids of the model's example assets: often a hundred or more, so they are read from
-    /// `raw` when asked for rather than copied into every model of every page.
-    string_list example_asset_ids() const noexcept
+    /// `raw` when asked for rather than copied into every model of every page. The view is
+    /// valid while this model lives; asking a temporary model does not compile.
+    string_list example_asset_ids() const& noexcept
     {
         auto const* items = raw.if_contains("exampleAssetIds");
         return string_list(items != nullptr ? items->if_array() : nullptr);
     }
+    string_list example_asset_ids() const&& = delete;
 
+private:
+    template <class Json>
+    static std::optional<Json> on_heap(std::optional<Json> const& json)
+    {
+        if (!json)
+            return std::nullopt;
+        return std::optional<Json>(std::in_place, *json, boost::json::storage_ptr());
+    }
+
+public:
     /// True if the model carries `tag` (exact, case-sensitive).
     bool has_tag(std::string_view tag) const
     {

@@ -280,22 +280,9 @@ private:
     std::string problem_;
 };
 
-// A model around `object`, its typed fields still empty. Constructed, not assigned: moving a
-// JSON object into one that uses another memory resource copies it, node by node.
-inline model model_around(boost::json::object&& object)
-{
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#endif
-    return model{.raw = std::move(object)};
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
-}
-
 // Fills the typed fields of `out` from `out.raw`; on a mismatch returns false with `problem`
-// naming the field. `out` comes from `model_around`.
+// naming the field. `out` is constructed around its object (`model(object)`): an assignment
+// would copy the object out of its response's arena.
 inline bool read_model(model& out, std::string& problem)
 {
     auto const& object = out.raw;
@@ -400,7 +387,7 @@ inline error_code read_page(boost::json::value body, model_page& out, std::strin
             problem = "entry " + std::to_string(i) + " of 'models' is not an object";
             return client_errc::unexpected_response;
         }
-        auto& row = out.models.emplace_back(model_around(std::move(rows[i].get_object())));
+        auto& row = out.models.emplace_back(std::move(rows[i].get_object()));
         if (!read_model(row, problem))
             return client_errc::unexpected_response;
     }
@@ -418,7 +405,7 @@ inline error_code read_single_model(
         problem = "the response has no 'model' object";
         return client_errc::unexpected_response;
     }
-    auto& read = out.emplace(model_around(std::move(object->get_object())));
+    auto& read = out.emplace(std::move(object->get_object()));
     if (!read_model(read, problem))
         return client_errc::unexpected_response;
     return {};

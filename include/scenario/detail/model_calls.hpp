@@ -139,7 +139,7 @@ inline asio::awaitable<model> fetch_model(
     std::optional<model> result;
     if (!ec)
         note_shape_error(ec = read_single_model(std::move(body), result, diag.message), diag);
-    co_return result && !ec ? std::move(*result) : model{};
+    co_return ec ? model{} : std::move(*result);
 }
 
 // GET the description, or PUT a new one (`replacement` null deletes it).

@@ -7,6 +7,7 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
+#include <concepts>
 #include <string>
 #include <string_view>
 
@@ -61,22 +62,21 @@ public:
             out.emplace(*value);
     }
 
-    void read(std::string_view key, std::optional<boost::json::array>& out)
+    template <class Json>
+    requires std::same_as<Json, boost::json::array> || std::same_as<Json, boost::json::object>
+    void read(std::string_view key, std::optional<Json>& out)
     {
         auto const* value = find(key);
-        if (value != nullptr && !value->is_array())
-            return fail(key, "an array");
-        if (value != nullptr)
-            out.emplace(value->get_array());
-    }
-
-    void read(std::string_view key, std::optional<boost::json::object>& out)
-    {
-        auto const* value = find(key);
-        if (value != nullptr && !value->is_object())
-            return fail(key, "an object");
-        if (value != nullptr)
-            out.emplace(value->get_object());
+        if (value == nullptr)
+            return;
+        Json const* json = nullptr;
+        if constexpr (std::same_as<Json, boost::json::array>)
+            json = value->if_array();
+        else
+            json = value->if_object();
+        if (json == nullptr)
+            return fail(key, expected_name(Json{}));
+        out.emplace(*json);
     }
 
     // Checks that the field, if present, is an array of strings, copying nothing.
@@ -340,8 +340,8 @@ inline bool read_model(model& out, std::string& problem)
 // them. On failure returns null and says why in `problem`.
 inline boost::json::value parse_body(std::string_view body, std::string& problem)
 {
-    // A parsed page takes about one and a half times its text; the first block holds that,
-    // later ones (if any) grow geometrically.
+    // The first block is sized for one and a half times the text; should the parsed value
+    // need more, later blocks grow geometrically.
     auto arena = boost::json::make_shared_resource<boost::json::monotonic_resource>(
         body.size() + body.size() / 2 + 1024);
     boost::system::error_code ec;

@@ -5,13 +5,12 @@
 #include <scenario/credentials.hpp>
 #include <scenario/detail/connection_pool.hpp>
 #include <scenario/detail/endpoint.hpp>
+#include <scenario/detail/http_exchange.hpp>
 #include <scenario/detail/model_parse.hpp>
-#include <scenario/detail/retry_after.hpp>
 #include <scenario/error.hpp>
 #include <scenario/retry_policy.hpp>
 
 #include <boost/asio/ssl/context.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
@@ -35,14 +34,7 @@ struct request_spec
     std::string body{};      // JSON, or empty for none
     bool idempotent = false; // may be sent again after a failure that left no answer
     std::shared_ptr<call_options const> overrides{}; // of the client's settings, if any
-};
-
-struct http_response
-{
-    unsigned status = 0;
-    std::string body;
-    std::string request_id;
-    std::optional<std::chrono::milliseconds> retry_after{}; // the wait the service asked for
+    body_reader* reader = nullptr; // of a 2xx body, if it is to be read
 };
 
 inline bool is_http_error(error_code const& ec) noexcept
@@ -174,7 +166,7 @@ public:
         {
             ++diag.attempts;
             attempt_report report;
-            co_await attempt(request, settings, fresh, response, report, ec, diag);
+            co_await attempt(request, spec.reader, settings, fresh, response, report, ec, diag);
             if (!ec)
             {
                 diag.message.clear();
@@ -212,10 +204,11 @@ public:
             ec = asio::error::operation_aborted;
             diag.message = "the client was shut down";
         }
-        else if (is_http_error(ec))
-        {
+        else if (response.status != 0) // a whole answer came: a status outside 2xx, or a body
+        {                              // that did not read
             diag.http_status = response.status;
-            diag.server_reason = server_reason(response.body);
+            if (is_http_error(ec))
+                diag.server_reason = server_reason(response.body);
             diag.request_id = std::move(response.request_id);
             diag.retry_after = response.retry_after.value_or(std::chrono::milliseconds(0));
             diag.body = std::move(response.body);
@@ -323,7 +316,8 @@ private:
 
 
     asio::awaitable<void> attempt(
-        http::request<http::string_body> const& request, call_settings const& settings, bool fresh,
+        http::request<http::string_body> const& request, body_reader* reader,
+        call_settings const& settings, bool fresh,
         http_response& response, attempt_report& report, error_code& ec, diagnostics& diag)
     {
         ec = {};
@@ -334,8 +328,11 @@ private:
 
         report.sent = true;
         report.reused = conn.reused();
-        ec = co_await exchange(conn, request, settings, response, report.delivered, report.answered);
-        if (ec)
+        std::string problem;
+        ec = co_await exchange(conn, request, reader, settings, response, report, problem);
+        if (!problem.empty())
+            diag.message = std::move(problem);
+        else if (ec)
             diag.message = describe_transport_failure(ec, settings);
         else if (response.status < 200 || response.status >= 300)
             ec = make_http_error(response.status);
@@ -360,11 +357,13 @@ private:
         return std::max(wait, *response.retry_after);
     }
 
-    // One request and response on one connection; the connection goes back to the pool only
-    // after a complete HTTP/1.1 response the server did not ask to close.
+    // One request and response on one connection. The connection goes back to the pool only
+    // after a complete HTTP/1.1 response the server did not ask to close, and whose body, if
+    // 2xx and `reader` is given, made sense.
     asio::awaitable<error_code> exchange(
-        lease& conn, http::request<http::string_body> const& request, call_settings const& settings,
-        http_response& response, bool& delivered, bool& answered)
+        lease& conn, http::request<http::string_body> const& request, body_reader* reader,
+        call_settings const& settings, http_response& response, attempt_report& report,
+        std::string& problem)
     {
         auto use = asio::as_tuple(asio::use_awaitable);
         auto& tcp = beast::get_lowest_layer(conn->stream);
@@ -373,46 +372,28 @@ private:
         auto [write_ec, written] = co_await http::async_write(conn->stream, request, use);
         if (write_ec)
             co_return write_ec;
-        delivered = true;
+        report.delivered = true;
 
-        http::response_parser<http::string_body> parser;
-        parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
-        parser.body_limit(options_.body_limit);
-        auto [read_ec, read] = co_await http::async_read(conn->stream, conn->buffer, parser, use);
-        answered = parser.got_some();
-        if (read_ec)
-            co_return read_ec;
-
+        auto const limits =
+            response_limits{options_.header_limit, options_.body_limit, options_.max_idle_time};
+        if (auto ec = co_await read_response(
+                conn->stream, conn->buffer, limits, response, report.answered))
+            co_return ec;
         tcp.expires_never();
-        auto& message = parser.get();
-        response.status = message.result_int();
-        if (auto id = message.find("x-request-id"); id != message.end())
-            response.request_id = std::string(id->value());
-        response.body = std::move(message.body());
-        if (response.status == 429 || response.status == 503)
-            response.retry_after = requested_wait(message, response.body);
 
-        if (message.version() == 11 && message.keep_alive())
-            conn.give_back(idle_time(message));
+        if (reader != nullptr && response.status >= 200 && response.status < 300)
+        {
+            if (auto ec = reader->read(response.body, problem))
+            {
+                conn.retire();
+                co_return ec;
+            }
+        }
+        if (response.keep_for)
+            conn.give_back(*response.keep_for);
         else
             conn.retire();
         co_return error_code{};
-    }
-
-    // How long the connection may idle in the pool: `max_idle_time`, or a second less than
-    // the server's `Keep-Alive: timeout=N`.
-    std::chrono::milliseconds idle_time(http::response<http::string_body> const& message) const
-    {
-        auto limit = options_.max_idle_time;
-        auto header = message.find("keep-alive");
-        if (header == message.end())
-            return limit;
-        if (auto seconds = keep_alive_timeout(header->value()))
-        {
-            std::chrono::milliseconds const announced = std::chrono::seconds(*seconds - 1);
-            limit = std::min(limit, announced);
-        }
-        return limit;
     }
 
     std::string describe_transport_failure(

@@ -23,34 +23,30 @@ enum class listing
     public_ // GET /models/public
 };
 
-// Sends a request and parses its 2xx body as JSON; a body that is not JSON is an error that
-// keeps the body for inspection.
-inline asio::awaitable<boost::json::value> call_json(
-    std::shared_ptr<client_state> state, request_spec spec, diagnostics& diag, error_code& ec)
+// Reads a 2xx body as JSON (an empty one, from a 204 or a DELETE, as null), then hands it to
+// `read(value&&, problem) -> error_code`, which fills the call's result.
+template <class Read>
+class json_reader final : public body_reader
 {
-    auto response = co_await state->execute(spec, ec, diag);
-    if (ec)
-        co_return boost::json::value{};
+public:
+    explicit json_reader(Read read)
+        : read_(std::move(read))
+    {}
 
-    // An empty body (204, or a DELETE) reads as null.
-    std::string problem;
-    auto body = response.body.empty() ? boost::json::value() : parse_body(response.body, problem);
-    if (!problem.empty())
+    error_code read(std::string_view body, std::string& problem) override
     {
-        diag.message = std::move(problem);
-        ec = client_errc::invalid_json;
-        diag.request_id = std::move(response.request_id);
-        diag.http_status = response.status;
-        diag.body = std::move(response.body);
+        auto json = body.empty() ? boost::json::value() : parse_body(body, problem);
+        if (!problem.empty())
+            return client_errc::invalid_json;
+        auto ec = read_(std::move(json), problem);
+        if (ec)
+            problem = "unexpected response: " + problem;
+        return ec;
     }
-    co_return body;
-}
 
-inline void note_shape_error(error_code ec, diagnostics& diag)
-{
-    if (ec)
-        diag.message = "unexpected response: " + diag.message;
-}
+private:
+    Read read_;
+};
 
 // The fixed part of a listing: its endpoint and its encoded filters. It owns its strings, so
 // a stream may outlive the caller's `list_params`.
@@ -93,11 +89,13 @@ inline asio::awaitable<model_page> fetch_page(
         .path = target.path(),
         .idempotent = true,
         .overrides = std::move(request.overrides)};
-    auto body = co_await call_json(state, std::move(spec), diag, ec);
     model_page page;
-    if (!ec)
-        note_shape_error(ec = read_page(std::move(body), page, diag.message), diag);
-    co_return page;
+    json_reader reader([&page](boost::json::value&& body, std::string& problem) {
+        return read_page(std::move(body), page, problem);
+    });
+    spec.reader = &reader;
+    co_await state->execute(spec, ec, diag);
+    co_return ec ? model_page{} : std::move(page);
 }
 
 // Refuses what cannot name a model: nothing, and the dot segments that servers and proxies
@@ -135,10 +133,12 @@ inline asio::awaitable<model> fetch_model(
         .path = target.path(),
         .idempotent = true,
         .overrides = std::move(overrides)};
-    auto body = co_await call_json(state, std::move(spec), diag, ec);
     std::optional<model> result;
-    if (!ec)
-        note_shape_error(ec = read_single_model(std::move(body), result, diag.message), diag);
+    json_reader reader([&result](boost::json::value&& body, std::string& problem) {
+        return read_single_model(std::move(body), result, problem);
+    });
+    spec.reader = &reader;
+    co_await state->execute(spec, ec, diag);
     co_return ec ? model{} : std::move(*result);
 }
 
@@ -162,10 +162,12 @@ inline asio::awaitable<model_description> exchange_description(
         spec.method = http::verb::put;
         spec.body = boost::json::serialize(boost::json::object{{"description", *replacement}});
     }
-    auto body = co_await call_json(state, std::move(spec), diag, ec);
-    if (!ec)
-        note_shape_error(ec = read_description(std::move(body), result, diag.message), diag);
-    co_return result;
+    json_reader reader([&result](boost::json::value&& body, std::string& problem) {
+        return read_description(std::move(body), result, problem);
+    });
+    spec.reader = &reader;
+    co_await state->execute(spec, ec, diag);
+    co_return ec ? model_description{} : std::move(result);
 }
 
 // Each public call as an operation `op(diag, ec)` for the fronts of async_front.hpp; the

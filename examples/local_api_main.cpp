@@ -37,6 +37,7 @@ Options:
   --private-models N   number of the account's own models (default 40)
   --ca-out FILE        where to write the certificate (default scenario-local-api.pem)
   --idle-timeout-ms N  close keep-alive connections idle this long (default 30000)
+  --require-sni NAME   refuse TLS handshakes that do not name this server (SNI)
   --fault SPEC         inject a fault; repeatable, the first rule that hits a request wins
   --fault-seed N       seed of the draws of share= (default 1): same seed, same requests hit
   --help               show this help
@@ -149,7 +150,7 @@ command_line parse_command_line(int argc, char** argv)
         bool const known = name == "--port" || name == "--key" || name == "--secret" ||
                            name == "--public-models" || name == "--private-models" ||
                            name == "--ca-out" || name == "--idle-timeout-ms" || name == "--fault" ||
-                           name == "--fault-seed";
+                           name == "--fault-seed" || name == "--require-sni";
         if (!known)
             throw bad_command_line{"unknown option '" + std::string(argument) + "'"};
         if (!value)
@@ -180,6 +181,8 @@ command_line parse_command_line(int argc, char** argv)
             throw bad_command_line{"option " + std::string(name) + " needs a non-empty value"};
         else if (name == "--key")
             options.api_key = *value;
+        else if (name == "--require-sni")
+            options.required_server_name = *value;
         else if (name == "--secret")
             options.api_secret = *value;
         else

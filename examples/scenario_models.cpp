@@ -4,7 +4,7 @@
 //                     [--json]
 //     scenario-models get ID [--json]
 //     scenario-models describe ID [--set TEXT | --clear]
-//     common options: --base-url URL  --ca-file PEM  --local
+//     common options: --base-url URL  --ca-file PEM  --local  --insecure
 //
 // With no credentials and no base URL, or with --local, it starts the bundled local API in
 // this process and talks to it over TLS on loopback.
@@ -48,6 +48,8 @@ constexpr char const* usage_text =
     "  --base-url URL   the API root (or SCENARIO_BASE_URL); default the live service\n"
     "  --ca-file PEM    an extra trust anchor (or SCENARIO_CA_FILE)\n"
     "  --local          use the bundled local API, started in this process\n"
+    "  --insecure       do not verify the server's certificate (unsafe: anyone on the\n"
+    "                   network path can read the traffic, credentials included)\n"
     "Options may come before or after the command.\n"
     "credentials: SCENARIO_API_KEY and SCENARIO_API_SECRET. With neither credentials nor a\n"
     "base URL, a bundled local API with a fresh catalogue is started for each run.\n"
@@ -74,6 +76,7 @@ struct command_line
     std::string base_url;
     std::string ca_file;
     bool local = false;
+    bool insecure = false;
 };
 
 std::size_t parse_count(std::string_view option, std::string_view text)
@@ -135,6 +138,8 @@ command_line parse_command_line(int argc, char** argv)
             cl.ca_file = std::string(value_of(arg));
         else if (arg == "--local")
             cl.local = true;
+        else if (arg == "--insecure")
+            cl.insecure = true;
         else
             throw usage_error("unknown option '" + std::string(arg) + "'");
     }
@@ -336,6 +341,13 @@ int main(int argc, char** argv)
             if (!cl.base_url.empty())
                 options.base_url = cl.base_url;
             options.ca_file = cl.ca_file;
+        }
+        if (cl.insecure)
+        {
+            std::cerr << "scenario-models: warning: --insecure turns off TLS certificate "
+                         "verification; anyone on the network path can read and change this "
+                         "traffic, credentials included\n";
+            options.insecure_skip_certificate_verification = true;
         }
         if (!creds)
             throw scenario::error(

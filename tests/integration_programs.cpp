@@ -244,6 +244,60 @@ BOOST_AUTO_TEST_CASE(the_cli_reports_a_tls_failure_with_status_3)
     BOOST_TEST(lines[0].find("certificate") != std::string::npos, lines[0]);
 }
 
+BOOST_AUTO_TEST_CASE(the_cli_insecure_option_warns_and_reaches_an_untrusted_server)
+{
+    local_environment local;
+    auto env = local.env;
+    env.pop_back(); // no CA file: the server's certificate is untrusted
+    auto refused = run_program(SCENARIO_MODELS_PROGRAM, {"list", "--public", "--limit", "2"}, env);
+    BOOST_TEST(refused.status == 3, refused.err);
+
+    auto r = run_program(
+        SCENARIO_MODELS_PROGRAM, {"list", "--public", "--limit", "2", "--insecure"}, env);
+    BOOST_TEST_REQUIRE(r.status == 0, r.err);
+    BOOST_TEST(lines_of(r.out).size() == 2u);
+    BOOST_TEST(r.err.find("warning: --insecure") != std::string::npos, r.err);
+    BOOST_TEST(r.out.find("warning") == std::string::npos);
+}
+
+// What the CLI prints when it fails, on either stream, never holds the secret or the header
+// made from it, whatever failed.
+BOOST_AUTO_TEST_CASE(no_failing_cli_run_prints_the_secret)
+{
+    local_environment local;
+    auto const& secret = shared_api().api_secret();
+    auto with = [&](std::string const& name, std::string const& value) {
+        auto env = local.env;
+        for (auto& [key, v] : env)
+            if (key == name)
+                v = value;
+        return env;
+    };
+    auto const wrong_secret = with("SCENARIO_API_SECRET", secret + "-wrong");
+    std::vector<std::pair<std::vector<std::string>, decltype(local.env)>> const runs = {
+        {{"list"}, wrong_secret},
+        {{"get", "model_none"}, wrong_secret},
+        {{"describe", "model_none", "--set", "x"}, local.env},
+        {{"list", "--page-size", "100000"}, local.env},
+        {{"list"}, with("SCENARIO_CA_FILE", "/nonexistent.pem")},
+        {{"list"}, with("SCENARIO_BASE_URL", "https://127.0.0.1:1/v1")},
+        {{"list"}, with("SCENARIO_BASE_URL", "https://k:" + secret + "@127.0.0.1:1/v1")},
+        {{"list"}, with("SCENARIO_API_SECRET", secret + "\r\nX: y")},
+        {{"list", "--bogus"}, local.env},
+    };
+    for (auto const& [args, env] : runs)
+    {
+        auto r = run_program(SCENARIO_MODELS_PROGRAM, args, env);
+        BOOST_TEST(r.status != 0);
+        BOOST_TEST(!r.err.empty());
+        for (auto const* text : {&r.out, &r.err})
+        {
+            BOOST_TEST(text->find(secret) == std::string::npos, *text);
+            BOOST_TEST(text->find("Basic ") == std::string::npos, *text);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(the_cli_takes_options_before_the_command_and_says_why_it_runs_locally)
 {
     local_environment local; // credentials and base URL set: only --local sends it local

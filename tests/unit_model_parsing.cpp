@@ -268,6 +268,42 @@ BOOST_AUTO_TEST_CASE(bodies_that_are_not_json_are_reported)
     BOOST_TEST(problem.empty());
 }
 
+// Readers disagree on which of two equal keys counts, so a body with one is refused, wherever
+// the object lies, small or large (Boost.JSON indexes objects of many keys by hash).
+BOOST_AUTO_TEST_CASE(duplicate_keys_anywhere_are_refused_with_their_place)
+{
+    auto object_of = [](std::size_t keys, bool repeat) {
+        std::string text = "{";
+        for (std::size_t i = 0; i < keys; ++i)
+            text += (i ? "," : "") + ("\"k" + std::to_string(i) + "\": " + std::to_string(i));
+        return text + (repeat ? ", \"k0\": 0}" : "}");
+    };
+    for (std::size_t keys : {1u, 5u, 17u, 18u, 19u, 40u, 300u})
+    {
+        BOOST_TEST_CONTEXT("an object of " << keys << " keys")
+        {
+            std::string problem;
+            auto const clean = "{\"models\": [{}, " + object_of(keys, false) + "]}";
+            BOOST_TEST(!detail::parse_body(clean, problem).is_null());
+            BOOST_TEST(problem.empty(), problem);
+
+            auto const repeated = "{\"models\": [{}, {\"x\": " + object_of(keys, true) + "}]}";
+            BOOST_TEST(detail::parse_body(repeated, problem).is_null());
+            BOOST_TEST(problem.find("duplicate key") != std::string::npos, problem);
+            BOOST_TEST(problem.find("'/models/1/x'") != std::string::npos, problem);
+        }
+    }
+    std::string problem;
+    BOOST_TEST(detail::parse_body(R"({"a": 1, "a": 1})", problem).is_null());
+    BOOST_TEST(problem.find("at '/'") != std::string::npos, problem);
+
+    // Nothing else is mistaken for a repeat: a whole model, as the service sends it.
+    problem.clear();
+    BOOST_TEST(!detail::parse_body(std::string("{\"model\": ") + full_model + "}", problem)
+                    .is_null());
+    BOOST_TEST(problem.empty(), problem);
+}
+
 // A page is parsed into one arena that its models share, JSON-typed fields included; nothing
 // of it is copied out into the default allocator on the way to the caller.
 BOOST_AUTO_TEST_CASE(a_pages_models_share_the_arena_their_body_was_parsed_into)

@@ -51,6 +51,9 @@ BOOST_AUTO_TEST_CASE(transient_and_permanent_failures_are_told_apart)
         {http::error::header_limit, false},
         {http::error::bad_version, false},
         {error_code(336134278, asio::error::get_ssl_category()), false}, // certificate verify
+        {error_code(X509_V_ERR_CERT_HAS_EXPIRED, scenario::certificate_category()), false},
+        {error_code(X509_V_ERR_HOSTNAME_MISMATCH, scenario::certificate_category()), false},
+        {scenario::client_errc::unexpected_response, false},
         {asio::error::host_not_found, false},
         {scenario::client_errc::invalid_json, false},
     };

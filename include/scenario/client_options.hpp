@@ -28,6 +28,16 @@ struct client_options
     /// Whether the system's trust store is used; on by default.
     bool use_system_trust_store = true;
 
+    /// Turns off every check of the server's certificate, its chain and its host name alike:
+    /// anyone on the network path can then read and change the traffic, credentials
+    /// included. For a throw-away local experiment only; give a private CA with `ca_file` or
+    /// `ca_pem` instead. Off by default. The certificate is checked by OpenSSL: the chain
+    /// against the trust anchors, and the host name (or IP address) of `base_url` against the
+    /// certificate's names; a refusal fails the call with an error of `certificate_category()`
+    /// before anything is sent. SNI is sent whenever the host is a name (RFC 6066 allows none
+    /// for an address).
+    bool insecure_skip_certificate_verification = false;
+
     /// The most TLS connections open at once; calls beyond them wait their turn.
     std::size_t max_connections = 16;
 

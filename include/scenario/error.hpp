@@ -4,6 +4,8 @@
 #include <boost/system/error_code.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <openssl/x509.h>
+
 #include <chrono>
 #include <cstddef>
 #include <string>
@@ -100,12 +102,36 @@ public:
     }
 };
 
+/// Why the server's certificate was refused; the values are OpenSSL's `X509_V_ERR_*` codes.
+class certificate_category_impl final : public boost::system::error_category
+{
+public:
+    char const* name() const noexcept override
+    {
+        return "scenario.certificate";
+    }
+
+    std::string message(int reason) const override
+    {
+        return std::string("TLS certificate refused: ") + X509_verify_cert_error_string(reason);
+    }
+};
+
 } // namespace detail
 
 /// The category of `client_errc` values: "scenario.client".
 inline boost::system::error_category const& client_category() noexcept
 {
     static detail::client_category_impl const instance;
+    return instance;
+}
+
+/// The category of refused server certificates: "scenario.certificate". `value()` is OpenSSL's
+/// reason, such as `X509_V_ERR_CERT_HAS_EXPIRED`, `X509_V_ERR_HOSTNAME_MISMATCH` or
+/// `X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT` (an untrusted self-signed certificate).
+inline boost::system::error_category const& certificate_category() noexcept
+{
+    static detail::certificate_category_impl const instance;
     return instance;
 }
 

@@ -3,7 +3,8 @@
 
 // A TLS server on loopback that answers each request with the next response of a script,
 // for what the local API would never send: repeated pagination tokens, bodies of the wrong
-// shape. It records every request it reads.
+// shape, raw bytes, endless or trickling answers. It records every request it reads and
+// counts the connections it accepts.
 
 #include <scenario/testing/certificate.hpp>
 
@@ -22,7 +23,9 @@
 #include <chrono>
 #include <deque>
 #include <mutex>
+#include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -31,8 +34,12 @@ namespace scenario_tests {
 struct scripted_response
 {
     unsigned status = 200;
-    std::string body;
+    std::string body{};
     std::chrono::milliseconds delay{0}; // before the response is written
+    std::string content_type = "application/json";
+    std::string raw{};                    // bytes sent as they are, instead of a response
+    std::chrono::milliseconds trickle{0}; // sends 16 bytes at a time, this long apart
+    bool endless_chunks = false;          // a chunked 200 whose chunks never end
 };
 
 class scripted_server
@@ -74,6 +81,13 @@ public:
         return targets_;
     }
 
+    // Connections whose TLS handshake completed.
+    std::size_t connections() const
+    {
+        std::lock_guard lock(mutex_);
+        return connections_;
+    }
+
 private:
     boost::asio::awaitable<void> accept_loop()
     {
@@ -96,6 +110,10 @@ private:
             co_await stream.async_handshake(boost::asio::ssl::stream_base::server, use);
         if (handshake_ec)
             co_return;
+        {
+            std::lock_guard lock(mutex_);
+            ++connections_;
+        }
         boost::beast::flat_buffer buffer;
         for (;;)
         {
@@ -118,20 +136,74 @@ private:
                 boost::asio::steady_timer pause(io_, next.delay);
                 co_await pause.async_wait(use);
             }
+            if (next.endless_chunks)
+            {
+                co_await send_endless_chunks(stream);
+                co_return;
+            }
             http::response<http::string_body> response{http::int_to_status(next.status), 11};
-            response.set(http::field::content_type, "application/json");
+            response.set(http::field::content_type, next.content_type);
             response.body() = std::move(next.body);
             response.keep_alive(request.keep_alive());
             response.prepare_payload();
-            auto [write_ec, w] = co_await http::async_write(stream, response, use);
-            if (write_ec)
+            if (next.raw.empty() && next.trickle.count() == 0)
+            {
+                auto [write_ec, w] = co_await http::async_write(stream, response, use);
+                if (write_ec)
+                    co_return;
+                continue;
+            }
+            std::string bytes = next.raw;
+            if (bytes.empty())
+            {
+                std::ostringstream serialized;
+                serialized << response;
+                bytes = serialized.str();
+            }
+            if (!co_await send_bytes(stream, bytes, next.trickle))
                 co_return;
+        }
+    }
+
+    template <class Stream>
+    boost::asio::awaitable<bool> send_bytes(
+        Stream& stream, std::string_view bytes, std::chrono::milliseconds trickle)
+    {
+        auto use = boost::asio::as_tuple(boost::asio::use_awaitable);
+        std::size_t const piece = trickle.count() > 0 ? 16 : bytes.size();
+        for (std::size_t at = 0; at < bytes.size(); at += piece)
+        {
+            if (trickle.count() > 0 && at > 0)
+            {
+                boost::asio::steady_timer pause(io_, trickle);
+                co_await pause.async_wait(use);
+            }
+            auto [ec, n] = co_await boost::asio::async_write(
+                stream, boost::asio::buffer(bytes.substr(at, piece)), use);
+            if (ec)
+                co_return false;
+        }
+        co_return true;
+    }
+
+    // Until the client goes away.
+    template <class Stream>
+    boost::asio::awaitable<void> send_endless_chunks(Stream& stream)
+    {
+        std::string const header = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                   "Transfer-Encoding: chunked\r\n\r\n";
+        std::string const chunk = "4000\r\n" + std::string(0x4000, ' ') + "\r\n";
+        if (!co_await send_bytes(stream, header, {}))
+            co_return;
+        while (co_await send_bytes(stream, chunk, {}))
+        {
         }
     }
 
     mutable std::mutex mutex_;
     std::deque<scripted_response> script_;
     std::vector<std::string> targets_;
+    std::size_t connections_ = 0;
     std::string certificate_pem_;
     boost::asio::io_context io_;
     boost::asio::ssl::context tls_;

@@ -113,7 +113,8 @@ public:
             executor_, tls_,
             pool_settings{
                 endpoint_, options_.max_connections, options_.connect_timeout,
-                options_.handshake_timeout, options_.shutdown_timeout, options_.read_buffer_size});
+                options_.handshake_timeout, options_.shutdown_timeout, options_.read_buffer_size,
+                !options_.insecure_skip_certificate_verification});
     }
 
     ~client_state()
@@ -245,7 +246,9 @@ private:
     void configure_tls()
     {
         SSL_CTX_set_min_proto_version(tls_.native_handle(), TLS1_2_VERSION);
-        tls_.set_verify_mode(asio::ssl::verify_peer);
+        tls_.set_verify_mode(
+            options_.insecure_skip_certificate_verification ? asio::ssl::verify_none
+                                                            : asio::ssl::verify_peer);
         error_code ec;
         if (options_.use_system_trust_store)
             tls_.set_default_verify_paths(ec);

@@ -8,7 +8,6 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -17,6 +16,9 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
 #include <sys/socket.h>
 
@@ -58,6 +60,7 @@ struct pool_settings
     std::chrono::milliseconds handshake_timeout{10000};
     std::chrono::milliseconds shutdown_timeout{1000};
     std::size_t read_buffer_size = 64 * 1024;
+    bool verify_certificates = true; // the chain and the host name, by OpenSSL
 };
 
 class connection_pool;
@@ -511,8 +514,12 @@ private:
             diag.message = "could not set the TLS server name: " + ec.message();
             co_return;
         }
-        conn.stream.set_verify_mode(asio::ssl::verify_peer);
-        conn.stream.set_verify_callback(asio::ssl::host_name_verification(where.host));
+        if (!expect_certificate_for(conn, where))
+        {
+            ec = error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
+            diag.message = "could not set the host name to verify: " + ec.message();
+            co_return;
+        }
 
         tcp.expires_at(bounded(settings_.handshake_timeout, deadline));
         auto [handshake_ec] =
@@ -520,8 +527,11 @@ private:
         if (handshake_ec)
         {
             ec = handshake_ec;
+            long const refused = SSL_get_verify_result(conn.stream.native_handle());
+            if (settings_.verify_certificates && refused != X509_V_OK)
+                ec = error_code(static_cast<int>(refused), certificate_category());
             diag.message = "TLS handshake with " + where.host_header +
-                           " failed: " + tls_failure_message(conn, ec, deadline);
+                           " failed: " + tls_failure_message(ec, deadline);
             co_return;
         }
         ++handshakes_;
@@ -580,15 +590,44 @@ private:
         return ec.message();
     }
 
-    std::string tls_failure_message(
-        connection& conn, error_code const& ec, clock::time_point deadline) const
+    // Has OpenSSL check, besides the chain, that the certificate names the URL's host (an
+    // address is matched against the certificate's IP addresses); or checks nothing at all
+    // when verification is off.
+    bool expect_certificate_for(connection& conn, endpoint const& where) const
     {
-        long verify = SSL_get_verify_result(conn.stream.native_handle());
-        if (verify != X509_V_OK)
-            return std::string(X509_verify_cert_error_string(verify)) +
-                   " (the server's certificate is not trusted for this host name; add its CA "
-                   "with the ca_file or ca_pem option if it is a private one)";
-        return timeout_aware_message(ec, settings_.handshake_timeout, deadline);
+        if (!settings_.verify_certificates)
+        {
+            conn.stream.set_verify_mode(asio::ssl::verify_none);
+            return true;
+        }
+        conn.stream.set_verify_mode(asio::ssl::verify_peer);
+        auto* param = SSL_get0_param(conn.stream.native_handle());
+        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        if (where.host_is_name)
+            return X509_VERIFY_PARAM_set1_host(param, where.host.c_str(), where.host.size()) == 1;
+        return X509_VERIFY_PARAM_set1_ip_asc(param, where.host.c_str()) == 1;
+    }
+
+    // What a failed handshake means, and for a refused certificate, what to do about it.
+    std::string tls_failure_message(error_code const& ec, clock::time_point deadline) const
+    {
+        if (ec.category() != certificate_category())
+            return timeout_aware_message(ec, settings_.handshake_timeout, deadline);
+        auto const reason = ec.message();
+        switch (ec.value())
+        {
+        case X509_V_ERR_CERT_HAS_EXPIRED:
+        case X509_V_ERR_CERT_NOT_YET_VALID:
+            return reason + " (the certificate is outside its validity period: the server must "
+                            "renew it, or this machine's clock is wrong)";
+        case X509_V_ERR_HOSTNAME_MISMATCH:
+        case X509_V_ERR_IP_ADDRESS_MISMATCH:
+            return reason + " (the certificate is not issued for " + settings_.where.host +
+                   "; use a host name it names in the base URL)";
+        default:
+            return reason + " (the certificate is not trusted; if the server uses a private "
+                            "CA, add it with the ca_file or ca_pem option)";
+        }
     }
 
     asio::any_io_executor executor_;

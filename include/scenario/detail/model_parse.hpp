@@ -7,7 +7,9 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
+#include <cmath>
 #include <concepts>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -137,11 +139,19 @@ private:
             out = v.get_int64();
         else if (v.is_uint64() && v.get_uint64() <= std::uint64_t(INT64_MAX))
             out = static_cast<std::int64_t>(v.get_uint64());
-        else if (v.is_double() && v.get_double() == double(std::int64_t(v.get_double())))
+        else if (v.is_double() && is_whole_int64(v.get_double()))
             out = static_cast<std::int64_t>(v.get_double());
         else
             return false;
         return true;
+    }
+
+    // Whether `d` is a whole number in the range of int64: checked before any cast, since
+    // casting a double beyond that range is undefined behaviour.
+    static bool is_whole_int64(double d) noexcept
+    {
+        constexpr double limit = 9223372036854775808.0; // 2^63
+        return d >= -limit && d < limit && d == std::trunc(d);
     }
 
     static bool assign(boost::json::value const& v, double& out)
@@ -149,7 +159,7 @@ private:
         if (!v.is_number())
             return false;
         out = v.to_number<double>();
-        return true;
+        return std::isfinite(out); // a number beyond a double's range parses as infinity
     }
 
     static bool assign(boost::json::value const& v, std::vector<std::string>& out)
@@ -248,7 +258,7 @@ private:
     }
     static char const* expected_name(double)
     {
-        return "a number";
+        return "a finite number";
     }
     static char const* expected_name(std::vector<std::string> const&)
     {
@@ -334,6 +344,29 @@ inline bool read_model(model& out, std::string& problem)
     return !f.failed();
 }
 
+// Where a parsed value has an object whose text repeated a key, as a JSON pointer ("" for the
+// value itself); none if no object did. Boost.JSON keeps the last of repeated keys, and sizes
+// a parsed object's table to the pairs of its text, so an object holding fewer entries than
+// its capacity had duplicates (a unit test keeps watch, should Boost.JSON change that).
+inline std::optional<std::string> find_repeated_keys(boost::json::value const& value)
+{
+    if (auto const* object = value.if_object())
+    {
+        if (object->size() != object->capacity())
+            return std::string();
+        for (auto const& item : *object)
+            if (auto inner = find_repeated_keys(item.value()))
+                return "/" + std::string(item.key()) + *inner;
+    }
+    else if (auto const* array = value.if_array())
+    {
+        for (std::size_t i = 0; i < array->size(); ++i)
+            if (auto inner = find_repeated_keys((*array)[i]))
+                return "/" + std::to_string(i) + *inner;
+    }
+    return std::nullopt;
+}
+
 // Parses a response body as JSON into an arena of its own: one allocation or a few instead of
 // one per string, array and object, and nothing to free node by node. Every model of a page
 // shares its page's arena through `model::raw`, so the arena lives as long as the last of
@@ -347,7 +380,19 @@ inline boost::json::value parse_body(std::string_view body, std::string& problem
     boost::system::error_code ec;
     auto parsed = boost::json::parse(body, ec, std::move(arena));
     if (ec)
-        problem = "the response body is not valid JSON (" + ec.message() + ")";
+    {
+        problem = "the response body is not valid JSON (" + ec.message() + "); it begins '";
+        append_printable(problem, body, 60);
+        problem += "'";
+    }
+    else if (auto where = find_repeated_keys(parsed))
+    {
+        // Readers disagree on which of the two counts; this client takes neither.
+        problem = "the response body has an object with a duplicate key, at '";
+        append_printable(problem, where->empty() ? "/" : *where, 100);
+        problem += "'";
+        return boost::json::value();
+    }
     return parsed;
 }
 

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,15 @@ struct local_api_options
 
     /// The faults to inject from the first request on; none by default.
     fault_plan faults{};
+
+    /// The certificate to serve instead of a fresh self-signed one for `localhost`,
+    /// `127.0.0.1`, `::1` and `host`: an expired one, or one for another name, to see a
+    /// client refuse it (`make_self_signed_certificate` makes them).
+    std::optional<certificate> tls_certificate{};
+
+    /// When set, a TLS handshake whose client names no server (SNI) or another one than this
+    /// is refused with an `unrecognized_name` alert, as servers that host many names do.
+    std::string required_server_name{};
 };
 
 /// A Scenario-compatible HTTPS server on loopback, serving `GET /v1/models` (and `/public`),
@@ -76,7 +86,10 @@ public:
     /// obeyed (an `oversized_body` of fewer than 14 bytes, a negative `delay`).
     explicit local_api(local_api_options options = {})
         : options_(std::move(options))
-        , certificate_(make_self_signed_certificate(certificate_options_for(options_.host)))
+        , certificate_(
+              options_.tls_certificate
+                  ? *options_.tls_certificate
+                  : make_self_signed_certificate(certificate_options_for(options_.host)))
         , service_(std::make_unique<detail::service>(
               options_.api_key, options_.api_secret, options_.public_models,
               options_.private_models, account_project_id, account_user_id))
@@ -84,7 +97,7 @@ public:
               *service_,
               detail::server_settings{
                   options_.host, options_.port, options_.idle_timeout, certificate_.certificate_pem,
-                  certificate_.private_key_pem, options_.faults}))
+                  certificate_.private_key_pem, options_.faults, options_.required_server_name}))
     {}
 
     local_api(local_api const&) = delete;
@@ -119,8 +132,8 @@ public:
         return server_->port();
     }
 
-    /// The certificate, PEM, that clients must trust: it is self-signed, for `localhost`,
-    /// `127.0.0.1`, `::1` and the host listened on.
+    /// The certificate, PEM, that clients must trust: unless the options gave one, it is
+    /// self-signed, for `localhost`, `127.0.0.1`, `::1` and the host listened on.
     std::string const& certificate_pem() const noexcept
     {
         return certificate_.certificate_pem;

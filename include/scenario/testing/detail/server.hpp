@@ -66,6 +66,7 @@ struct server_settings
     std::string certificate_pem;
     std::string private_key_pem;
     fault_plan faults{};
+    std::string required_server_name{}; // refuse handshakes without this SNI, if set
 };
 
 /// `when`, rounded up to the second, as an IMF-fixdate: the HTTP-date form of RFC 9110,
@@ -238,6 +239,23 @@ private:
         ssl_context_.use_certificate_chain(asio::buffer(settings.certificate_pem));
         ssl_context_.use_private_key(
             asio::buffer(settings.private_key_pem), asio::ssl::context::pem);
+        required_server_name_ = settings.required_server_name;
+        if (!required_server_name_.empty())
+        {
+            SSL_CTX_set_tlsext_servername_callback(ssl_context_.native_handle(), &check_sni);
+            SSL_CTX_set_tlsext_servername_arg(ssl_context_.native_handle(), this);
+        }
+    }
+
+    // OpenSSL calls it for every ClientHello, with or without a server name in it.
+    static int check_sni(SSL* ssl, int* alert, void* self)
+    {
+        char const* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+        auto const& required = static_cast<server*>(self)->required_server_name_;
+        if (name != nullptr && required == name)
+            return SSL_TLSEXT_ERR_OK;
+        *alert = SSL_AD_UNRECOGNIZED_NAME;
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
     }
 
     void listen(std::string const& host, std::uint16_t port)
@@ -768,6 +786,7 @@ private:
     // Declared before the io_context so that they outlive it: if stop ever has to abandon
     // connections, their coroutines are destroyed with the io_context, and unregister then.
     asio::ssl::context ssl_context_;
+    std::string required_server_name_;
     std::list<beast::tcp_stream*> connections_;
 
     asio::io_context io_context_;

@@ -355,14 +355,16 @@ inline std::optional<std::string> find_repeated_keys(boost::json::value const& v
         if (object->size() != object->capacity())
             return std::string();
         for (auto const& item : *object)
-            if (auto inner = find_repeated_keys(item.value()))
-                return "/" + std::string(item.key()) + *inner;
+            if (item.value().is_structured())
+                if (auto inner = find_repeated_keys(item.value()))
+                    return "/" + std::string(item.key()) + *inner;
     }
     else if (auto const* array = value.if_array())
     {
         for (std::size_t i = 0; i < array->size(); ++i)
-            if (auto inner = find_repeated_keys((*array)[i]))
-                return "/" + std::to_string(i) + *inner;
+            if ((*array)[i].is_structured())
+                if (auto inner = find_repeated_keys((*array)[i]))
+                    return "/" + std::to_string(i) + *inner;
     }
     return std::nullopt;
 }

@@ -169,4 +169,50 @@ BOOST_AUTO_TEST_CASE(each_hostile_answer_is_a_typed_error_and_its_connection_is_
     }
 }
 
+scenario::client_options trusting(scripted_server const& server)
+{
+    scenario::client_options options;
+    options.base_url = server.base_url();
+    options.ca_pem = server.certificate_pem();
+    options.use_system_trust_store = false;
+    options.retry.max_retries = 0;
+    return options;
+}
+
+// Beast measures the start line and the fields each against the limit when a header arrives
+// in one read; the client measures the header whole. (Found by fuzzing read_response.)
+BOOST_AUTO_TEST_CASE(a_header_beyond_the_limit_in_one_read_is_refused)
+{
+    scripted_server server({scripted_response{.raw = raw_header_of(6000)}});
+    asio::io_context io;
+    auto options = trusting(server);
+    options.header_limit = 4096; // the status line is short, the fields alone exceed it
+    scenario::client client(io, {"key", "secret"}, options);
+    auto failed = run(io, make(client.models(), call::get), 20s);
+    BOOST_TEST(failed.ec == http::error::header_limit, failed.ec.message());
+}
+
+// An HTTP/1.1 answer with neither a length nor chunks ends when the server closes: it is
+// complete, but its connection is gone and must not go back to the pool, even though HTTP/1.1
+// keeps connections alive by default. (Found by fuzzing read_response.)
+BOOST_AUTO_TEST_CASE(a_body_ended_by_closing_leaves_no_connection_in_the_pool)
+{
+    std::string const body = R"({"model": {"id": "m"}})";
+    scripted_server server(
+        {scripted_response{
+             .raw = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n" + body,
+             .close_after = true},
+         good_answer(call::get)});
+    asio::io_context io;
+    scenario::client client(io, {"key", "secret"}, trusting(server));
+    auto first = run(io, make(client.models(), call::get), 20s);
+    BOOST_TEST(!first.ec, first.ec.message());
+    BOOST_TEST(first.models == 1u);
+    BOOST_TEST(client.idle_connections() == 0u);
+
+    auto second = run(io, make(client.models(), call::get), 20s);
+    BOOST_TEST(!second.ec, second.ec.message());
+    BOOST_TEST(server.connections() == 2u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -122,6 +122,9 @@ BOOST_AUTO_TEST_CASE(retry_after_reads_seconds_and_http_dates)
     BOOST_TEST(!parse_retry_after("1.5", now));
     BOOST_TEST(!parse_retry_after("soon", now));
     BOOST_TEST(!parse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT", now)); // RFC 850: ignored
+    // Dates beyond what the clock's nanoseconds span (1678 to 2262) overflow nothing.
+    BOOST_TEST(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now)->count() == 86400000);
+    BOOST_TEST(parse_retry_after("Mon, 01 Jan 1600 00:00:00 GMT", now)->count() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(remaining_seconds_is_read_from_a_json_body)

@@ -40,6 +40,7 @@ struct scripted_response
     std::string raw{};                    // bytes sent as they are, instead of a response
     std::chrono::milliseconds trickle{0}; // sends 16 bytes at a time, this long apart
     bool endless_chunks = false;          // a chunked 200 whose chunks never end
+    bool close_after = false;             // closes the connection once it is sent
 };
 
 class scripted_server
@@ -160,7 +161,7 @@ private:
                 serialized << response;
                 bytes = serialized.str();
             }
-            if (!co_await send_bytes(stream, bytes, next.trickle))
+            if (!co_await send_bytes(stream, bytes, next.trickle) || next.close_after)
                 co_return;
         }
     }

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 // Reading one HTTP response off any stream, and what the client keeps of it. Apart from the
 // pool, so that tests and fuzzers can feed it bytes from memory.
@@ -83,8 +84,14 @@ boost::asio::awaitable<error_code> read_response(
     parser.header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(limits.header_limit, std::numeric_limits<std::uint32_t>::max())));
     parser.body_limit(limits.body_limit);
-    auto [ec, read] = co_await http::async_read(
-        stream, buffer, parser, boost::asio::as_tuple(boost::asio::use_awaitable));
+    auto const use = boost::asio::as_tuple(boost::asio::use_awaitable);
+    auto [ec, header_size] = co_await http::async_read_header(stream, buffer, parser, use);
+    // Beast checks the start line and the fields each against header_limit when they arrive
+    // in one read, which lets a header of up to twice the limit through; so check it whole.
+    if (!ec && header_size > limits.header_limit)
+        ec = http::error::header_limit;
+    if (!ec)
+        ec = std::get<0>(co_await http::async_read(stream, buffer, parser, use));
     answered = parser.got_some();
     if (ec)
         co_return ec;
@@ -96,7 +103,9 @@ boost::asio::awaitable<error_code> read_response(
     out.body = std::move(message.body());
     if (out.status == 429 || out.status == 503)
         out.retry_after = requested_wait(message, out.body);
-    out.keep_for = idle_allowance(message, limits.max_idle_time);
+    // A body that ran to the end of the stream (no length, not chunked) leaves the connection
+    // closed, whatever the headers say.
+    out.keep_for = parser.need_eof() ? std::nullopt : idle_allowance(message, limits.max_idle_time);
     co_return error_code{};
 }
 

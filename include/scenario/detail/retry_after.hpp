@@ -54,8 +54,11 @@ inline std::optional<long long> seconds_until_http_date(
     char const* end = ::strptime(copy.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &parts);
     if (end == nullptr || *end != '\0')
         return std::nullopt;
-    auto const when = std::chrono::system_clock::from_time_t(::timegm(&parts));
-    auto const seconds = std::chrono::ceil<std::chrono::seconds>(when - now).count();
+    // Counted in time_t seconds: a time_point of the system clock (nanoseconds) spans only
+    // the years 1678 to 2262, and a date beyond them would overflow it. `now` is rounded
+    // down, which rounds the difference up to whole seconds.
+    auto const seconds = static_cast<long long>(::timegm(&parts)) -
+                         static_cast<long long>(std::chrono::system_clock::to_time_t(now));
     return std::clamp<long long>(seconds, 0, longest_wait_seconds);
 }
 

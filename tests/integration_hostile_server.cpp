@@ -189,7 +189,7 @@ BOOST_AUTO_TEST_CASE(a_header_beyond_the_limit_in_one_read_is_refused)
     options.header_limit = 4096; // the status line is short, the fields alone exceed it
     scenario::client client(io, {"key", "secret"}, options);
     auto failed = run(io, make(client.models(), call::get), 20s);
-    BOOST_TEST(failed.ec == http::error::header_limit, failed.ec.message());
+    BOOST_TEST((failed.ec == http::error::header_limit), failed.ec.message());
 }
 
 // An HTTP/1.1 answer with neither a length nor chunks ends when the server closes: it is

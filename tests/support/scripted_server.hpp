@@ -40,7 +40,7 @@ struct scripted_response
     std::string raw{};                    // bytes sent as they are, instead of a response
     std::chrono::milliseconds trickle{0}; // sends 16 bytes at a time, this long apart
     bool endless_chunks = false;          // a chunked 200 whose chunks never end
-    bool close_after = false;             // closes the connection once it is sent
+    bool close_after = false;             // ends TLS and the connection once it is sent
 };
 
 class scripted_server
@@ -161,8 +161,13 @@ private:
                 serialized << response;
                 bytes = serialized.str();
             }
-            if (!co_await send_bytes(stream, bytes, next.trickle) || next.close_after)
+            if (!co_await send_bytes(stream, bytes, next.trickle))
                 co_return;
+            if (next.close_after)
+            {
+                co_await stream.async_shutdown(use); // close_notify: the end is not a cut
+                co_return;
+            }
         }
     }
 

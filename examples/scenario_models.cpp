@@ -4,6 +4,7 @@
 //                     [--json]
 //     scenario-models get ID [--json]
 //     scenario-models describe ID [--set TEXT | --clear]
+//     scenario-models tags ID [--add T]... [--delete T]... [--strict] [--json]
 //     common options: --base-url URL  --ca-file PEM  --local  --insecure
 //
 // With no credentials and no base URL, or with --local, it starts the bundled local API in
@@ -44,6 +45,10 @@ constexpr char const* usage_text =
     "                       [--page-size N] [--json]\n"
     "  scenario-models get ID [--json]\n"
     "  scenario-models describe ID [--set TEXT | --clear]\n"
+    "  scenario-models tags ID [--add T]... [--delete T]... [--strict] [--json]\n"
+    "                       adds and deletes tags (each option repeatable, one tag each),\n"
+    "                       then prints the tags added and deleted; --strict asks the\n"
+    "                       service to refuse the whole change unless every part applies\n"
     "common options:\n"
     "  --base-url URL   the API root (or SCENARIO_BASE_URL); default the live service\n"
     "  --ca-file PEM    an extra trust anchor (or SCENARIO_CA_FILE)\n"
@@ -73,6 +78,9 @@ struct command_line
     bool json = false;
     std::optional<std::string> new_description;
     bool clear_description = false;
+    std::vector<std::string> tags_to_add;
+    std::vector<std::string> tags_to_delete;
+    bool strict = false;
     std::string base_url;
     std::string ca_file;
     bool local = false;
@@ -132,6 +140,12 @@ command_line parse_command_line(int argc, char** argv)
             cl.new_description = std::string(value_of(arg));
         else if (arg == "--clear")
             cl.clear_description = true;
+        else if (arg == "--add")
+            cl.tags_to_add.emplace_back(value_of(arg));
+        else if (arg == "--delete")
+            cl.tags_to_delete.emplace_back(value_of(arg));
+        else if (arg == "--strict")
+            cl.strict = true;
         else if (arg == "--base-url")
             cl.base_url = std::string(value_of(arg));
         else if (arg == "--ca-file")
@@ -146,10 +160,12 @@ command_line parse_command_line(int argc, char** argv)
     if (!words.empty())
     {
         cl.command = std::string(words[0]);
-        if (cl.command != "list" && cl.command != "get" && cl.command != "describe")
+        if (cl.command != "list" && cl.command != "get" && cl.command != "describe" &&
+            cl.command != "tags")
             throw usage_error("unknown command '" + cl.command + "'");
     }
-    std::size_t expected_words = cl.command == "get" || cl.command == "describe" ? 2 : 1;
+    bool const takes_id = cl.command == "get" || cl.command == "describe" || cl.command == "tags";
+    std::size_t expected_words = takes_id ? 2 : 1;
     if (cl.command != "guide" && words.size() < expected_words)
         throw usage_error(cl.command + " needs a model id");
     if (words.size() > expected_words)
@@ -160,6 +176,11 @@ command_line parse_command_line(int argc, char** argv)
         throw usage_error("--all and --limit exclude each other");
     if (cl.new_description && cl.clear_description)
         throw usage_error("--set and --clear exclude each other");
+    if (cl.command == "tags" && cl.tags_to_add.empty() && cl.tags_to_delete.empty())
+        throw usage_error("tags needs at least one --add or --delete");
+    bool const tag_options = !cl.tags_to_add.empty() || !cl.tags_to_delete.empty() || cl.strict;
+    if (cl.command != "tags" && tag_options)
+        throw usage_error("--add, --delete and --strict go with the tags command");
     return cl;
 }
 
@@ -279,6 +300,37 @@ asio::awaitable<void> show_description(scenario::models_api models, command_line
     std::cout << description.value << '\n';
 }
 
+void print_tag_list(std::string_view label, std::vector<std::string> const& tags)
+{
+    std::cout << label << ':';
+    for (auto const& tag : tags)
+        std::cout << " [" << tag << ']';
+    std::cout << '\n';
+}
+
+asio::awaitable<void> change_tags(scenario::models_api models, command_line const& cl)
+{
+    scenario::tag_changes changes{
+        .add = cl.tags_to_add, .remove = cl.tags_to_delete, .strict = cl.strict};
+    auto changed = co_await models.update_tags(cl.model_id, changes);
+    if (cl.json)
+    {
+        auto const as_array = [](std::vector<std::string> const& tags) {
+            boost::json::array array;
+            for (auto const& tag : tags)
+                array.emplace_back(std::string_view(tag));
+            return array;
+        };
+        boost::json::object answer{
+            {"added", as_array(changed.added)}, {"deleted", as_array(changed.deleted)}};
+        write_json(std::cout, answer);
+        std::cout << '\n';
+        co_return;
+    }
+    print_tag_list("added", changed.added);
+    print_tag_list("deleted", changed.deleted);
+}
+
 asio::awaitable<void> run(scenario::client& client, command_line const& cl)
 {
     auto models = client.models();
@@ -288,6 +340,8 @@ asio::awaitable<void> run(scenario::client& client, command_line const& cl)
         co_await show_list(models, cl);
     else if (cl.command == "get")
         co_await show_model(models, cl);
+    else if (cl.command == "tags")
+        co_await change_tags(models, cl);
     else
         co_await show_description(models, cl);
 }

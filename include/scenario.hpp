@@ -9,7 +9,9 @@
 #include <scenario/error.hpp>
 #include <scenario/list_params.hpp>
 #include <scenario/model.hpp>
+#include <scenario/model_spec.hpp>
 #include <scenario/models_api.hpp>
 #include <scenario/pagination.hpp>
+#include <scenario/tag_changes.hpp>
 
 #endif // SCENARIO_HPP

@@ -1,4 +1,5 @@
 // Every models endpoint against the local API over real TLS on loopback.
+#include "support/calls.hpp"
 #include "support/local_api.hpp"
 #include "support/run.hpp"
 
@@ -46,30 +47,6 @@ std::vector<std::string> public_ids_with_any_tag(std::vector<std::string> const&
             ids.emplace_back(row.at("id").as_string());
     }
     return ids;
-}
-
-asio::awaitable<std::vector<std::string>> collect(scenario::model_stream stream)
-{
-    std::vector<std::string> ids;
-    while (auto m = co_await stream.next())
-        ids.push_back(m->id);
-    co_return ids;
-}
-
-// What a call that must fail threw.
-template <class T>
-scenario::error failure_of(asio::io_context& io, asio::awaitable<T> call)
-{
-    try
-    {
-        run(io, std::move(call));
-    }
-    catch (scenario::error const& e)
-    {
-        return e;
-    }
-    BOOST_FAIL("the call succeeded");
-    throw;
 }
 
 } // namespace

@@ -327,6 +327,49 @@ BOOST_AUTO_TEST_CASE(the_cli_get_and_describe_round_trip)
     BOOST_TEST(run_program(SCENARIO_MODELS_PROGRAM, {"describe", id}, local.env).out == "\n");
 }
 
+BOOST_AUTO_TEST_CASE(the_cli_tags_command_changes_tags_and_prints_what_changed)
+{
+    scenario::testing::local_api_options options;
+    options.public_models = 10;
+    options.private_models = 2;
+    scenario::testing::local_api api(options);
+    local_environment local(api);
+    auto const row = api.private_catalogue().at(0);
+    std::string const id(row.at("id").as_string());
+    std::string const first(row.at("tags").as_array().at(0).as_string());
+
+    auto json = run_program(
+        SCENARIO_MODELS_PROGRAM,
+        {"tags", id, "--add", "hero", "--add", "Night Scene", "--delete", first, "--delete",
+         "never-there", "--json"},
+        local.env);
+    BOOST_TEST_REQUIRE(json.status == 0, json.err);
+    BOOST_TEST(
+        json.out == R"({"added":["hero","Night Scene"],"deleted":[")" + first + "\"]}\n", json.out);
+    auto tags = api.private_catalogue().at(0).at("tags").as_array();
+    BOOST_TEST(tags == (boost::json::array{"hero", "Night Scene"}));
+
+    auto text = run_program(SCENARIO_MODELS_PROGRAM, {"tags", id, "--delete", "hero"}, local.env);
+    BOOST_TEST_REQUIRE(text.status == 0, text.err);
+    BOOST_TEST(text.out == "added:\ndeleted: [hero]\n", text.out);
+
+    auto strict = run_program(
+        SCENARIO_MODELS_PROGRAM, {"tags", id, "--strict", "--delete", "hero"}, local.env);
+    BOOST_TEST(strict.status == 2);
+    BOOST_TEST(strict.out.empty());
+    BOOST_TEST(strict.err.find("HTTP 400") != std::string::npos, strict.err);
+
+    auto help = run_program(SCENARIO_MODELS_PROGRAM, {"--help"});
+    BOOST_TEST(help.out.find("tags ID [--add T]... [--delete T]...") != std::string::npos);
+    for (std::vector<std::string> args :
+         {std::vector<std::string>{"tags", id}, {"tags", "--add", "x"}, {"list", "--strict"}})
+    {
+        auto r = run_program(SCENARIO_MODELS_PROGRAM, args);
+        BOOST_TEST(r.status == 1, r.err);
+        BOOST_TEST(r.err.find("usage") != std::string::npos);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(the_cli_refuses_bad_usage_with_status_1)
 {
     for (std::vector<std::string> args :

@@ -80,6 +80,12 @@ struct client_options
 
     /// Largest response header accepted.
     std::size_t header_limit = 64 * 1024;
+
+    /// Most ids per `POST /models/get-bulk` request: `models_api::get_many` splits a longer
+    /// list into requests of this many, sent one after another. The reference does not state
+    /// the service's limit; 50 is a guess meant to stay under it. Zero is refused when the
+    /// client is made.
+    std::size_t bulk_batch_size = 50;
 };
 
 /// Settings that one call, or every call through one `models_api` handle, may set apart from

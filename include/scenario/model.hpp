@@ -286,6 +286,27 @@ struct model_description
     boost::json::object raw; ///< the `description` object as sent
 };
 
+/// What `models_api::get_many` found: one entry per id asked, in the order asked.
+///
+/// The models of one get-bulk request share its arena, as a page's do (see `model`); where an
+/// id was asked for more than once, every position but its last holds a copy, on the heap.
+struct bulk_models
+{
+    /// `models[i]` is the model of the i-th id asked, or empty when the service did not return
+    /// it (unknown, deleted, or not readable with this key).
+    std::vector<std::optional<model>> models;
+
+    /// The ids the service did not return, each once, in the order they were first asked.
+    std::vector<std::string> missing;
+};
+
+/// What `models_api::update_tags` changed, as the service reports it.
+struct tag_update_result
+{
+    std::vector<std::string> added;   ///< tags the model did not carry and now does
+    std::vector<std::string> deleted; ///< tags the model carried and no longer does
+};
+
 } // namespace scenario
 
 #endif // SCENARIO_MODEL_HPP

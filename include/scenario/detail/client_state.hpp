@@ -35,6 +35,9 @@ struct request_spec
     bool idempotent = false; // may be sent again after a failure that left no answer
     std::shared_ptr<call_options const> overrides{}; // of the client's settings, if any
     body_reader* reader = nullptr; // of a 2xx body, if it is to be read
+    // The end of a call that sends several requests, from `call_deadline` when it began;
+    // empty for a call of one request, whose deadline starts with it.
+    std::optional<clock::time_point> deadline{};
 };
 
 inline bool is_http_error(error_code const& ec) noexcept
@@ -147,6 +150,17 @@ public:
         pool_->close();
     }
 
+    // When a call that begins now must end, by the call_timeout in force; never without one.
+    clock::time_point call_deadline(call_options const* overrides) const
+    {
+        auto total = options_.call_timeout;
+        if (overrides != nullptr)
+            total = overrides->call_timeout.value_or(total);
+        if (total > std::chrono::milliseconds::zero())
+            return clock::now() + total;
+        return clock::time_point::max();
+    }
+
     // Sends one request and reads its whole response, trying again as the call's retry policy
     // allows. A connection that served earlier requests may have been closed by the server
     // while idle: an idempotent request that fails on one before any byte of the answer goes
@@ -241,6 +255,10 @@ private:
             throw error(
                 client_errc::invalid_argument,
                 diagnostics{.message = "max_connections must be at least 1"});
+        if (options_.bulk_batch_size == 0)
+            throw error(
+                client_errc::invalid_argument,
+                diagnostics{.message = "bulk_batch_size must be at least 1"});
     }
 
     void configure_tls()
@@ -302,18 +320,16 @@ private:
     call_settings settings_for(request_spec const& spec) const
     {
         auto const* overrides = spec.overrides.get();
-        call_settings settings{&options_.retry, options_.request_timeout, clock::time_point::max()};
-        auto total = options_.call_timeout;
+        call_settings settings{
+            &options_.retry, options_.request_timeout,
+            spec.deadline ? *spec.deadline : call_deadline(overrides)};
         if (overrides != nullptr)
         {
             if (overrides->retry)
                 settings.retry = &*overrides->retry;
             settings.request_timeout =
                 overrides->request_timeout.value_or(options_.request_timeout);
-            total = overrides->call_timeout.value_or(total);
         }
-        if (total > std::chrono::milliseconds::zero())
-            settings.deadline = clock::now() + total;
         return settings;
     }
 

@@ -398,6 +398,27 @@ inline boost::json::value parse_body(std::string_view body, std::string& problem
     return parsed;
 }
 
+// The models of a `models` array, each constructed around its object so that it stays in
+// the response's arena.
+inline error_code read_model_rows(
+    boost::json::array& rows, std::vector<model>& out, std::string& problem)
+{
+    out.clear();
+    out.reserve(rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i)
+    {
+        if (!rows[i].is_object())
+        {
+            problem = "entry " + std::to_string(i) + " of 'models' is not an object";
+            return client_errc::unexpected_response;
+        }
+        auto& row = out.emplace_back(std::move(rows[i].get_object()));
+        if (!read_model(row, problem))
+            return client_errc::unexpected_response;
+    }
+    return {};
+}
+
 // `{"models": [...], "nextPaginationToken": "..."}`. Absent, null and "" tokens all end.
 inline error_code read_page(boost::json::value body, model_page& out, std::string& problem)
 {
@@ -424,19 +445,47 @@ inline error_code read_page(boost::json::value body, model_page& out, std::strin
         }
     }
 
-    auto& rows = models->get_array();
-    out.models.clear();
-    out.models.reserve(rows.size());
-    for (std::size_t i = 0; i < rows.size(); ++i)
+    return read_model_rows(models->get_array(), out.models, problem);
+}
+
+// `{"models": [...]}` of `POST /models/get-bulk`.
+inline error_code read_bulk(boost::json::value body, std::vector<model>& out, std::string& problem)
+{
+    auto* envelope = body.if_object();
+    auto* models = envelope != nullptr ? envelope->if_contains("models") : nullptr;
+    if (models == nullptr || !models->is_array())
     {
-        if (!rows[i].is_object())
+        problem = "the get-bulk response has no 'models' array";
+        return client_errc::unexpected_response;
+    }
+    return read_model_rows(models->get_array(), out, problem);
+}
+
+// `{"added": [...], "deleted": [...]}` of `PUT /models/{id}/tags`; both are required.
+inline error_code read_tag_update(
+    boost::json::value body, tag_update_result& out, std::string& problem)
+{
+    auto* envelope = body.if_object();
+    if (envelope == nullptr)
+    {
+        problem = "the tags response is not a JSON object";
+        return client_errc::unexpected_response;
+    }
+    for (char const* key : {"added", "deleted"})
+    {
+        if (!envelope->contains(key))
         {
-            problem = "entry " + std::to_string(i) + " of 'models' is not an object";
+            problem = std::string("the tags response has no '") + key + "' array";
             return client_errc::unexpected_response;
         }
-        auto& row = out.models.emplace_back(std::move(rows[i].get_object()));
-        if (!read_model(row, problem))
-            return client_errc::unexpected_response;
+    }
+    field_reader f(*envelope, "the tags response");
+    f.read("added", out.added);
+    f.read("deleted", out.deleted);
+    if (f.failed())
+    {
+        problem = f.problem();
+        return client_errc::unexpected_response;
     }
     return {};
 }

@@ -61,7 +61,8 @@ struct local_api_options
 };
 
 /// A Scenario-compatible HTTPS server on loopback, serving `GET /v1/models` (and `/public`),
-/// `GET /v1/models/{modelId}`, `POST /v1/models/get-bulk` and `GET`/`PUT
+/// `GET` and `DELETE /v1/models/{modelId}`, `POST /v1/models` (create), `POST
+/// /v1/models/get-bulk`, `PUT /v1/models/{modelId}/tags` and `GET`/`PUT
 /// /v1/models/{modelId}/description` over a deterministic catalogue, with a fresh self-signed
 /// certificate. It answers like the live service: `{"reason": …}` errors, `x-request-id`
 /// headers, base64 `{"offset","limit"}` pagination tokens, no token on the last page,
@@ -75,7 +76,17 @@ struct local_api_options
 /// Without `sortBy`, listings keep the catalogue order, which the server also treats as
 /// decreasing score: `sortBy=score` gives that order or, with `sortDirection=asc`, its reverse.
 /// `sortDirection` alone changes nothing. The account has no unlisted models, so
-/// `privacy=unlisted` lists none. Request-targets must be valid RFC 3986 origin-form: one with
+/// `privacy=unlisted` lists none.
+///
+/// Requests may change the account's own models, never the public ones (403): their tags,
+/// new models (listed after the others, `status` `new`, ids `model_` + 22 base58
+/// characters), deletions (204, then 404). Changes are dated by a logical clock that starts
+/// at 2026-04-20T00:00:00Z and moves a second per change, so the same requests give the same
+/// answers. `get-bulk` takes at most 100 ids (the reference states no limit), answers each
+/// known one once, in id order, and leaves unknown ones out. With `strict`, a tag change that
+/// does not apply as asked (deleting a tag the model lacks, adding one it has) is a 400 that
+/// changes nothing. `name` and `shortDescription` of a new model longer than 64 and 256
+/// characters (code points) are a 400. Request-targets must be valid RFC 3986 origin-form: one with
 /// an unencoded space, `|` or `{` gets 400, which is how tests catch a client's encoding slips.
 class local_api
 {
@@ -164,10 +175,14 @@ public:
         return decode(service_->models().models(detail::model_privacy::public_models));
     }
 
-    /// The account's own models as clients decode them, in the default listing order.
+    /// The account's own models as clients decode them, in the default listing order, as
+    /// requests have left them (tags changed, models created or deleted).
     std::vector<boost::json::object> private_catalogue() const
     {
-        return decode(service_->models().models(detail::model_privacy::private_models));
+        std::vector<boost::json::object> objects;
+        for (auto const& model : service_->private_models())
+            objects.push_back(std::move(boost::json::parse(model->row).as_object()));
+        return objects;
     }
 
     /// Requests read so far, whatever their answer.

@@ -16,13 +16,18 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <mutex>
+#include <numeric>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -182,24 +187,90 @@ inline std::string make_pagination_token(std::size_t offset, std::size_t limit)
     return base64_encode(json);
 }
 
-/// The requests the local API answers. Thread-safe: the catalogue is read-only, and the
-/// descriptions that requests may change are guarded.
+/// The characters of UTF-8 text, counted as Unicode code points: the bytes that do not
+/// continue a sequence. How the local API measures names and descriptions against their limits.
+inline std::size_t count_code_points(std::string_view text) noexcept
+{
+    return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+    }));
+}
+
+/// Writes a parsed value back the way the catalogue writes its rows: strings in ASCII with
+/// `\u` escapes, fractions in their shortest form, members in their order.
+inline void write_value(json_writer& writer, boost::json::value const& value)
+{
+    switch (value.kind())
+    {
+    case boost::json::kind::object:
+        writer.begin_object();
+        for (auto const& member : value.get_object())
+        {
+            writer.key(member.key());
+            write_value(writer, member.value());
+        }
+        writer.end_object();
+        break;
+    case boost::json::kind::array:
+        writer.begin_array();
+        for (auto const& element : value.get_array())
+            write_value(writer, element);
+        writer.end_array();
+        break;
+    case boost::json::kind::string: writer.string(value.get_string()); break;
+    case boost::json::kind::int64: writer.integer(value.get_int64()); break;
+    case boost::json::kind::uint64: writer.raw(std::to_string(value.get_uint64())); break;
+    case boost::json::kind::double_: writer.number(value.get_double()); break;
+    case boost::json::kind::bool_: writer.boolean(value.get_bool()); break;
+    case boost::json::kind::null: writer.null(); break;
+    }
+}
+
+/// The requests the local API answers. Thread-safe: the catalogue is read-only, and what
+/// requests change (descriptions; tags, created and deleted models of the account) is guarded.
+///
+/// Only the account's own models change: their tags (`PUT /models/{id}/tags`), new ones
+/// (`POST /models`) and deletions (`DELETE /models/{id}`). Public models answer those with 403.
+/// Changes take their time from a logical clock that starts at 2026-04-20T00:00:00.000Z, after
+/// every timestamp of the catalogue, and moves one second per change, so that a sequence of
+/// requests always gives the same answers.
 class service
 {
 public:
+    /// Most ids one `POST /models/get-bulk` may ask for. The reference states no limit; the
+    /// local API has one, so that clients have to split long lists.
+    static constexpr std::size_t max_bulk_ids = 100;
+
+    /// Longest `name` and `shortDescription` of `POST /models`, in characters (code points).
+    static constexpr std::size_t max_name_length = 64;
+    static constexpr std::size_t max_short_description_length = 256;
+
+    /// A model as served now; catalogue models are referred to without being owned.
+    using model_ref = std::shared_ptr<catalogue_model const>;
+
     /// Serves the given catalogue to holders of the key and secret.
     service(
         std::string api_key, std::string api_secret, std::size_t public_models,
         std::size_t private_models, std::string project_id, std::string user_id)
         : api_key_(std::move(api_key))
         , api_secret_(std::move(api_secret))
+        , user_id_(user_id)
         , catalogue_(public_models, private_models, std::move(project_id), std::move(user_id))
     {}
 
-    /// The models served.
+    /// The models served at start-up.
     catalogue const& models() const noexcept
     {
         return catalogue_;
+    }
+
+    /// The account's own models as requests have left them, in the default listing order: the
+    /// catalogue's, less those deleted and with their tags as changed, then those created,
+    /// oldest first.
+    std::vector<model_ref> private_models() const
+    {
+        std::lock_guard lock{models_mutex_};
+        return current_private_models();
     }
 
     /// Answers one request. `target` is the request-target as received (origin form),
@@ -237,9 +308,11 @@ public:
 
         if (segments.size() == 2)
         {
-            if (method != verb::get)
-                return method_not_allowed(method, "GET");
-            return list(url, std::nullopt);
+            if (method == verb::get)
+                return list(url, std::nullopt);
+            if (method == verb::post)
+                return create_model(body);
+            return method_not_allowed(method, "GET, POST");
         }
 
         if (segments.size() == 3 && segments[2] == "public" && method == verb::get)
@@ -249,9 +322,11 @@ public:
 
         if (segments.size() == 3)
         {
-            if (method != verb::get)
-                return method_not_allowed(method, "GET");
-            return get_model(segments[2]);
+            if (method == verb::get)
+                return get_model(segments[2]);
+            if (method == verb::delete_)
+                return delete_model(segments[2]);
+            return method_not_allowed(method, "GET, DELETE");
         }
 
         if (segments.size() == 4 && segments[3] == "description")
@@ -261,6 +336,12 @@ public:
             if (method == verb::put)
                 return put_description(segments[2], body);
             return method_not_allowed(method, "GET, PUT");
+        }
+        if (segments.size() == 4 && segments[3] == "tags")
+        {
+            if (method == verb::put)
+                return put_tags(segments[2], body);
+            return method_not_allowed(method, "PUT");
         }
         return error_response(404, "Not found");
     }
@@ -482,15 +563,34 @@ private:
             query.privacy = *privacy;
 
         auto const& models = catalogue_.models(query.privacy);
-        std::size_t const count = models.size();
+
+        // Once requests have changed the account's models, its listings read a copy of the
+        // list as it is now, sorted on demand; otherwise the catalogue and its sort orders.
+        std::optional<std::vector<model_ref>> changed;
+        if (query.privacy == model_privacy::private_models)
+        {
+            std::lock_guard lock{models_mutex_};
+            if (changed_)
+                changed = current_private_models();
+        }
+        std::size_t const count = changed ? changed->size() : models.size();
 
         // The position-th model of the requested order. Without sortBy the catalogue order
-        // stands, which is also decreasing score.
+        // stands, which is also decreasing score; models created later come last.
+        std::vector<std::uint32_t> changed_order;
         std::vector<std::uint32_t> const* order = nullptr;
         bool reverse = false;
         if (query.sort_by == sort_key::created_at || query.sort_by == sort_key::updated_at)
         {
-            order = &catalogue_.ascending_order(query.privacy, *query.sort_by);
+            if (changed)
+            {
+                changed_order = ascending_order(*changed, *query.sort_by);
+                order = &changed_order;
+            }
+            else
+            {
+                order = &catalogue_.ascending_order(query.privacy, *query.sort_by);
+            }
             reverse = query.descending;
         }
         else if (query.sort_by == sort_key::score)
@@ -499,7 +599,8 @@ private:
         }
         auto const model_at = [&](std::size_t position) -> catalogue_model const& {
             std::size_t const from_start = reverse ? count - 1 - position : position;
-            return models[order != nullptr ? (*order)[from_start] : from_start];
+            std::size_t const index = order != nullptr ? (*order)[from_start] : from_start;
+            return changed ? *(*changed)[index] : models[index];
         };
 
         std::vector<catalogue_model const*> page;
@@ -559,7 +660,7 @@ private:
 
     service_response get_model(std::string_view id) const
     {
-        catalogue_model const* model = catalogue_.find(id);
+        model_ref const model = find(id);
         if (model == nullptr)
             return model_not_found(id);
 
@@ -583,6 +684,8 @@ private:
         return response;
     }
 
+    /// Answers each known id once, in id order rather than the order asked (the reference
+    /// promises none), and leaves out the ids it does not know, deleted ones included.
     service_response get_bulk(std::string_view body) const
     {
         boost::system::error_code error;
@@ -593,22 +696,34 @@ private:
                 ids = found->if_array();
         if (ids == nullptr)
             return error_response(400, "Body must be a JSON object with a modelIds array");
+        if (ids->size() > max_bulk_ids)
+            return error_response(
+                400, "modelIds may hold at most " + std::to_string(max_bulk_ids) + " ids, not " +
+                         std::to_string(ids->size()));
+
+        std::vector<model_ref> found;
+        {
+            std::lock_guard lock{models_mutex_};
+            for (auto const& id : *ids)
+            {
+                if (!id.is_string())
+                    return error_response(400, "modelIds must hold strings");
+                if (auto model = find_locked(id.get_string()))
+                    found.push_back(std::move(model));
+            }
+        }
+        auto const by_id = [](model_ref const& a, model_ref const& b) { return a->id < b->id; };
+        auto const same_id = [](model_ref const& a, model_ref const& b) { return a->id == b->id; };
+        std::sort(found.begin(), found.end(), by_id);
+        found.erase(std::unique(found.begin(), found.end(), same_id), found.end());
 
         service_response response;
         response.body = "{\"models\":[";
-        bool first = true;
-        for (auto const& id : *ids)
+        for (std::size_t k = 0; k < found.size(); ++k)
         {
-            if (!id.is_string())
-                return error_response(400, "modelIds must hold strings");
-            // Ids the caller cannot read are left out rather than failing the whole request.
-            catalogue_model const* model = catalogue_.find(id.get_string());
-            if (model == nullptr)
-                continue;
-            if (!first)
+            if (k != 0)
                 response.body += ',';
-            response.body += model->row;
-            first = false;
+            response.body += found[k]->row;
         }
         response.body += "]}";
         return response;
@@ -616,7 +731,7 @@ private:
 
     service_response get_description(std::string_view id) const
     {
-        catalogue_model const* model = catalogue_.find(id);
+        model_ref const model = find(id);
         if (model == nullptr)
             return model_not_found(id);
         return description_response(description_of(*model));
@@ -624,7 +739,7 @@ private:
 
     service_response put_description(std::string_view id, std::string_view body)
     {
-        catalogue_model const* model = catalogue_.find(id);
+        model_ref const model = find(id);
         if (model == nullptr)
             return model_not_found(id);
 
@@ -645,6 +760,188 @@ private:
             descriptions_[model->id] = value;
         }
         return description_response(value);
+    }
+
+    /// `PUT /models/{id}/tags`: `{"add": [...], "delete": [...], "strict": bool}`, each
+    /// optional. Answers the tags it added and deleted: those of `add` the model did not carry,
+    /// those of `delete` it did. With `strict`, every change must apply as asked: a tag to
+    /// delete that the model does not carry, or one to add that it already carries, gets 400
+    /// and changes nothing. (The reference does not say what `strict` does; this is the local
+    /// API's reading.) A tag in both lists, an empty tag or a model of someone else is refused.
+    service_response put_tags(std::string_view id, std::string_view body)
+    {
+        tag_request request;
+        if (auto failure = read_tag_request(body, request))
+            return std::move(*failure);
+
+        std::lock_guard lock{models_mutex_};
+        model_ref const model = find_locked(id);
+        if (model == nullptr)
+            return model_not_found(id);
+        if (!owns_locked(*model))
+            return not_owned(id);
+
+        auto const carries = [&](std::string const& tag) {
+            return std::find(model->tags.begin(), model->tags.end(), tag) != model->tags.end();
+        };
+        std::vector<std::string> added;
+        std::vector<std::string> deleted;
+        for (auto const& tag : request.remove)
+        {
+            if (carries(tag))
+                deleted.push_back(tag);
+            else if (request.strict)
+                return error_response(400, "Tag " + tag + " is not on model " + model->id);
+        }
+        for (auto const& tag : request.add)
+        {
+            if (!carries(tag))
+                added.push_back(tag);
+            else if (request.strict)
+                return error_response(400, "Tag " + tag + " is already on model " + model->id);
+        }
+
+        if (!added.empty() || !deleted.empty())
+        {
+            auto changed = std::make_shared<catalogue_model>(*model);
+            std::erase_if(changed->tags, [&](std::string const& tag) {
+                return std::find(deleted.begin(), deleted.end(), tag) != deleted.end();
+            });
+            changed->tags.insert(changed->tags.end(), added.begin(), added.end());
+            changed->updated_at = tick_locked();
+            changed->row = rewrite_row(changed->row, [&](boost::json::object& row) {
+                row["tags"] = string_array(changed->tags);
+                row["updatedAt"] = format_timestamp(changed->updated_at);
+            });
+            changed_models_[changed->id] = std::move(changed);
+            changed_ = true;
+        }
+
+        service_response response;
+        json_writer writer{response.body};
+        writer.begin_object();
+        write_string_array(writer, "added", added);
+        write_string_array(writer, "deleted", deleted);
+        writer.end_object();
+        return response;
+    }
+
+    /// `POST /models`: a new private model of the account, status `new`, with a fresh
+    /// `model_` + 22 base58 id. Reads `name` (at most 64 characters), `shortDescription` (at
+    /// most 256), `type` (default `flux.1-lora`), `tags` and `parameters`, all optional;
+    /// ignores other fields. Answers `{"model": Model}`; later listings show it last.
+    service_response create_model(std::string_view body)
+    {
+        boost::system::error_code error;
+        boost::json::value const request = boost::json::parse(body, error);
+        if (error || !request.is_object())
+            return error_response(400, "Body must be a JSON object");
+        auto const& fields = request.get_object();
+
+        std::optional<service_response> failure;
+        auto const text = [&](std::string_view key, std::size_t limit) -> std::string_view {
+            auto const* value = fields.if_contains(key);
+            if (value == nullptr || value->is_null() || failure)
+                return {};
+            if (!value->is_string())
+                failure = error_response(400, std::string(key) + " must be a string");
+            else if (count_code_points(value->get_string()) > limit)
+                failure = error_response(
+                    400, std::string(key) + " must be at most " + std::to_string(limit) +
+                             " characters long");
+            else
+                return value->get_string();
+            return {};
+        };
+        std::string_view const name = text("name", max_name_length);
+        std::string_view const summary = text("shortDescription", max_short_description_length);
+        std::string_view type = text("type", 256);
+        std::vector<std::string> tags;
+        if (!failure)
+            failure = read_tags(fields, "tags", tags);
+        auto const* parameters = fields.if_contains("parameters");
+        if (!failure && parameters != nullptr && !parameters->is_object() && !parameters->is_null())
+            failure = error_response(400, "parameters must be an object");
+        if (failure)
+            return std::move(*failure);
+        if (type.empty())
+            type = "flux.1-lora";
+
+        std::lock_guard lock{models_mutex_};
+        auto model = std::make_shared<catalogue_model>();
+        model->id = fresh_model_id_locked();
+        model->status = "new";
+        model->type = type;
+        model->tags = std::move(tags);
+        model->created_at = model->updated_at = tick_locked();
+        model->custom = type == "custom";
+
+        json_writer writer{model->row};
+        writer.begin_object();
+        writer.member("id", model->id);
+        if (!name.empty())
+            writer.member("name", name);
+        if (!summary.empty())
+            writer.member("shortDescription", summary);
+        writer.member("type", model->type);
+        writer.member("status", model->status);
+        writer.member("privacy", "private");
+        writer.member("source", "scenario");
+        writer.member("custom", model->custom);
+        writer.key("capabilities");
+        writer.raw("[]");
+        write_string_array(writer, "tags", model->tags);
+        writer.key("collectionIds");
+        writer.raw("[]");
+        writer.member("createdAt", format_timestamp(model->created_at));
+        writer.member("updatedAt", format_timestamp(model->updated_at));
+        writer.member("authorId", user_id_);
+        writer.member("ownerId", catalogue_.project_id());
+        writer.member("userId", user_id_);
+        writer.member("accessRestrictions", 0);
+        writer.key("exampleAssetIds");
+        writer.raw("[]");
+        writer.member("trainingImagesNumber", 0);
+        writer.key("trainingProgress");
+        writer.raw("{}");
+        writer.key("parameters");
+        if (parameters != nullptr && parameters->is_object())
+            write_value(writer, *parameters);
+        else
+            writer.raw("{}");
+        writer.end_object();
+
+        service_response response;
+        response.body = "{\"model\":" + model->row + "}";
+        created_ids_.push_back(model->id);
+        changed_models_[model->id] = std::move(model);
+        changed_ = true;
+        return response;
+    }
+
+    /// `DELETE /models/{id}`: 204 with no body. Later requests no longer find the model.
+    service_response delete_model(std::string_view id)
+    {
+        {
+            std::lock_guard lock{models_mutex_};
+            model_ref const model = find_locked(id);
+            if (model == nullptr)
+                return model_not_found(id);
+            if (!owns_locked(*model))
+                return not_owned(id);
+
+            std::string const key{id};
+            if (catalogue_.find(id) != nullptr)
+                deleted_.insert(key);
+            changed_models_.erase(key);
+            std::erase(created_ids_, key);
+            changed_ = true;
+        }
+        {
+            std::lock_guard lock{descriptions_mutex_};
+            descriptions_.erase(std::string(id));
+        }
+        return service_response{204, {}, {}};
     }
 
     std::string description_of(catalogue_model const& model) const
@@ -700,11 +997,188 @@ private:
         return error_response(404, reason);
     }
 
+    static service_response not_owned(std::string_view id)
+    {
+        std::string reason = "Model ";
+        reason += id;
+        reason += " does not belong to this project and cannot be changed with this API key";
+        return error_response(403, reason);
+    }
+
+    /// The body of `PUT /models/{id}/tags`.
+    struct tag_request
+    {
+        std::vector<std::string> add;
+        std::vector<std::string> remove;
+        bool strict = false;
+    };
+
+    static std::optional<service_response> read_tag_request(
+        std::string_view body, tag_request& request)
+    {
+        boost::system::error_code error;
+        boost::json::value const parsed = boost::json::parse(body, error);
+        if (error || !parsed.is_object())
+            return error_response(400, "Body must be a JSON object");
+        auto const& fields = parsed.get_object();
+        if (auto failure = read_tags(fields, "add", request.add))
+            return failure;
+        if (auto failure = read_tags(fields, "delete", request.remove))
+            return failure;
+        if (auto const* strict = fields.if_contains("strict"); strict != nullptr)
+        {
+            if (!strict->is_bool() && !strict->is_null())
+                return error_response(400, "strict must be a boolean");
+            request.strict = strict->is_bool() && strict->get_bool();
+        }
+        for (auto const& tag : request.add)
+            if (std::find(request.remove.begin(), request.remove.end(), tag) !=
+                request.remove.end())
+                return error_response(400, "Tag " + tag + " cannot be both added and deleted");
+        return std::nullopt;
+    }
+
+    /// Reads an optional array of non-empty tags, each kept once, in order.
+    static std::optional<service_response> read_tags(
+        boost::json::object const& fields, std::string_view key, std::vector<std::string>& tags)
+    {
+        auto const* value = fields.if_contains(key);
+        if (value == nullptr || value->is_null())
+            return std::nullopt;
+        auto const* items = value->if_array();
+        if (items == nullptr)
+            return error_response(400, std::string(key) + " must be an array of tags");
+        for (auto const& item : *items)
+        {
+            if (!item.is_string() || item.get_string().empty())
+                return error_response(400, std::string(key) + " must hold non-empty strings");
+            std::string tag{item.get_string()};
+            if (std::find(tags.begin(), tags.end(), tag) == tags.end())
+                tags.push_back(std::move(tag));
+        }
+        return std::nullopt;
+    }
+
+    static boost::json::array string_array(std::vector<std::string> const& values)
+    {
+        boost::json::array array;
+        for (auto const& value : values)
+            array.emplace_back(value);
+        return array;
+    }
+
+    /// A row changed by `edit`, written back as the catalogue writes rows.
+    template <class Edit>
+    static std::string rewrite_row(std::string const& row, Edit edit)
+    {
+        boost::json::value parsed = boost::json::parse(row);
+        edit(parsed.as_object());
+        std::string text;
+        json_writer writer{text};
+        write_value(writer, parsed);
+        return text;
+    }
+
+    static std::vector<std::uint32_t> ascending_order(
+        std::vector<model_ref> const& models, sort_key key)
+    {
+        std::vector<std::uint32_t> order(models.size());
+        std::iota(order.begin(), order.end(), std::uint32_t{0});
+        std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+            return key == sort_key::created_at ? models[a]->created_at < models[b]->created_at
+                                               : models[a]->updated_at < models[b]->updated_at;
+        });
+        return order;
+    }
+
+    model_ref find(std::string_view id) const
+    {
+        std::lock_guard lock{models_mutex_};
+        return find_locked(id);
+    }
+
+    // The functions named `..._locked` expect `models_mutex_` held.
+
+    model_ref find_locked(std::string_view id) const
+    {
+        if (changed_)
+        {
+            std::string const key{id};
+            if (deleted_.contains(key))
+                return nullptr;
+            if (auto const found = changed_models_.find(key); found != changed_models_.end())
+                return found->second;
+        }
+        // Catalogue models live as long as the service: a reference that owns nothing.
+        catalogue_model const* model = catalogue_.find(id);
+        return model != nullptr ? model_ref(model_ref(), model) : nullptr;
+    }
+
+    /// Whether the account owns `model`, found by `find_locked`: one of its catalogue models,
+    /// or one a request created (those are in no list of the catalogue).
+    bool owns_locked(catalogue_model const& model) const
+    {
+        auto const& own = catalogue_.models(model_privacy::private_models);
+        catalogue_model const* seeded = catalogue_.find(model.id);
+        return seeded == nullptr || (std::greater_equal<>{}(seeded, own.data()) &&
+                                     std::less<>{}(seeded, own.data() + own.size()));
+    }
+
+    std::vector<model_ref> current_private_models() const
+    {
+        auto const& seeded = catalogue_.models(model_privacy::private_models);
+        std::vector<model_ref> models;
+        models.reserve(seeded.size() + created_ids_.size());
+        for (auto const& model : seeded)
+        {
+            if (deleted_.contains(model.id))
+                continue;
+            auto const changed = changed_models_.find(model.id);
+            models.push_back(
+                changed != changed_models_.end() ? changed->second
+                                                 : model_ref(model_ref(), &model));
+        }
+        for (auto const& id : created_ids_)
+            models.push_back(changed_models_.at(id));
+        return models;
+    }
+
+    /// The logical clock's time for the next change.
+    timestamp tick_locked()
+    {
+        timestamp const now = clock_;
+        clock_ += 1000;
+        return now;
+    }
+
+    /// An id like those of trained models, made by a generator seeded with the number of ids
+    /// made so far, and used by no model, deleted ones included.
+    std::string fresh_model_id_locked()
+    {
+        for (;;)
+        {
+            catalogue_random random{0xc2ea7edULL * 1'000'003ULL + ids_made_++};
+            std::string id = make_generated_id("model_", random);
+            if (catalogue_.find(id) == nullptr && !changed_models_.contains(id))
+                return id;
+        }
+    }
+
     std::string api_key_;
     std::string api_secret_;
+    std::string user_id_;
     catalogue catalogue_;
     mutable std::mutex descriptions_mutex_;
     std::unordered_map<std::string, std::string> descriptions_;
+
+    // The account's models as requests changed them. Guarded by models_mutex_.
+    mutable std::mutex models_mutex_;
+    bool changed_ = false;                                      // whether any request changed them
+    std::unordered_map<std::string, model_ref> changed_models_; // current versions; created ones
+    std::vector<std::string> created_ids_;                      // oldest first
+    std::unordered_set<std::string> deleted_;                   // catalogue models deleted
+    timestamp clock_ = day_timestamp(2026, 4, 20);
+    std::uint64_t ids_made_ = 0;
 };
 
 } // namespace scenario::testing::detail
